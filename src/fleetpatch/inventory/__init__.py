@@ -1,0 +1,1 @@
+"""Host inventory: the report schema, its records, parsers of package databases, collectors."""

@@ -1,0 +1,1 @@
+"""Simulation and generated fleets: named fakes for benchmarks, tests and the demo."""
