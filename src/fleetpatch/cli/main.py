@@ -30,9 +30,17 @@ class FleetpatchGroup(click.Group):
 
 @click.group(cls=FleetpatchGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="fleetpatch")
-@click.option("--db", metavar="URL", help="SQLAlchemy URL or SQLite path [env FLEETPATCH_DB; default ./fleetpatch.db].")
-@click.option("--policy", metavar="PATH", help="Fleet policy [env FLEETPATCH_POLICY; default ./fleet.yaml].")
-@click.option("--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False))
+@click.option(
+    "--db",
+    metavar="URL",
+    help="SQLAlchemy URL or SQLite path [env FLEETPATCH_DB; default ./fleetpatch.db].",
+)
+@click.option(
+    "--policy", metavar="PATH", help="Fleet policy [env FLEETPATCH_POLICY; default ./fleet.yaml]."
+)
+@click.option(
+    "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
+)
 @click.option("--log-json", is_flag=True, help="Log as JSON lines on stderr.")
 @click.pass_context
 def cli(

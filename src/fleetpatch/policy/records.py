@@ -1,0 +1,142 @@
+"""The fleet policy as frozen records: owners, buckets, windows, gates, SLAs, baselines.
+
+`fleet.yaml` is validated at the edge (see `loader.py`) and turned into these. Everything else in
+fleetpatch reads the policy only through these records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Strategy = Literal["rolling-reboot", "in-place-gated", "replace", "manual"]
+STRATEGIES: tuple[Strategy, ...] = ("rolling-reboot", "in-place-gated", "replace", "manual")
+
+
+@dataclass(frozen=True, slots=True)
+class Contacts:
+    chat: str = ""
+    pager_key: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    name: str
+    contacts: Contacts = field(default_factory=Contacts)
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """When disruptive work may happen: a cron start, a duration and an IANA time zone."""
+
+    cron: str
+    duration_minutes: int
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class Gate:
+    """A named check that must pass; `command` is an argv list, never a shell string."""
+
+    name: str
+    command: tuple[str, ...]
+    timeout_seconds: int = 300
+
+
+@dataclass(frozen=True, slots=True)
+class Concurrency:
+    """At most `count` hosts at once, or `percent` of the bucket (rounded down, at least 1)."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def limit(self, bucket_size: int) -> int:
+        if self.count is not None:
+            return max(1, self.count)
+        if self.percent is not None:
+            return max(1, int(bucket_size * self.percent / 100))
+        return 1
+
+
+@dataclass(frozen=True, slots=True)
+class Sla:
+    max_days_behind: int = 30
+    max_uptime_days: int = 30
+    stale_after_days: float = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class MatchRule:
+    """All the given conditions must hold (AND); an empty rule matches nothing.
+
+    `labels`: every key equals its value. `hostname`: a shell glob. `hostname_regex`: a full match.
+    `ecosystem`: equals, or a prefix ending in ':' (`Debian:` matches every Debian release).
+    `image_prefix`: the image id starts with it. `collector`: the report's collector kind.
+    """
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    hostname: str = ""
+    hostname_regex: str = ""
+    ecosystem: str = ""
+    image_prefix: str = ""
+    collector: str = ""
+
+    def is_empty(self) -> bool:
+        return not (
+            self.labels
+            or self.hostname
+            or self.hostname_regex
+            or self.ecosystem
+            or self.image_prefix
+            or self.collector
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Bucket:
+    name: str
+    owner: str
+    strategy: Strategy
+    windows: tuple[Window, ...] = ()
+    concurrency: Concurrency = field(default_factory=Concurrency)
+    gates: tuple[Gate, ...] = ()
+    reboot_timeout_seconds: int = 300
+    sla: Sla = field(default_factory=Sla)
+    runbook: str = ""
+    match: tuple[MatchRule, ...] = ()
+    exclusive: bool = False
+    announce_days: int = 0
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """The canonical level of one package: a pinned version, or `latest` after a soak period."""
+
+    package: str
+    version: str = "latest"
+    soak_days: int = 3
+    ecosystem: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults:
+    sla: Sla = field(default_factory=Sla)
+    soak_days: int = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    owners: tuple[Owner, ...] = ()
+    buckets: tuple[Bucket, ...] = ()
+    baselines: tuple[Baseline, ...] = ()
+    defaults: Defaults = field(default_factory=Defaults)
+    source: str = ""
+
+    def bucket(self, name: str) -> Bucket | None:
+        return next((b for b in self.buckets if b.name == name), None)
+
+    def owner(self, name: str) -> Owner | None:
+        return next((o for o in self.owners if o.name == name), None)
