@@ -1,0 +1,289 @@
+"""Validation of a host report (`fleetpatch.report/v1`) at the edge, and its inverse.
+
+A report arrives as JSON from an agent we do not control, so every key is checked: unknown keys are
+errors (a typo must not silently drop a fact), datetimes must carry a time zone (a naive time from a
+host in another zone would shift every age we compute), and types are strict (no "1" for a flag).
+The first problem found is reported as one line naming the field path, e.g.
+`packages[12].version: Field required`.
+
+Speed matters: ingest validates ~1,000 reports a second with ~700 packages each. The nested parts
+are TypedDicts, so pydantic-core validates them in Rust without building 700 model instances; the
+records are then built from the validated dicts in one pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal, NotRequired
+
+from pydantic import (
+    AwareDatetime,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
+from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
+
+from fleetpatch.errors import ReportError
+from fleetpatch.inventory.records import (
+    HostReport,
+    Image,
+    KernelFacts,
+    OsInfo,
+    Package,
+    RebootEvidence,
+)
+
+_STRICT = ConfigDict(extra="forbid", strict=True)
+
+
+def _text_or_datetime(value: object) -> object:
+    """Lax datetime parsing would accept a bare number as a Unix time; a report must not."""
+    if isinstance(value, str | datetime):
+        return value
+    raise ValueError("Input should be an RFC 3339 date-time string")
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_or_datetime), Field(strict=False)]
+CollectorKind = Literal["local", "root", "ssh", "k8s", "aws"]
+Name = Annotated[str, Field(min_length=1)]
+
+
+class _PackageSchema:
+    """Validates a package dict straight into a `Package` inside pydantic-core.
+
+    The hot path of ingest: building 700 frozen dataclasses in Python after validation took longer
+    than the validation itself, so the core schema constructs them in Rust instead.
+    """
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: type[Any], handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        required = core_schema.str_schema(min_length=1, strict=True)
+        optional = core_schema.with_default_schema(core_schema.str_schema(strict=True), default="")
+        names = ["name", "version", "arch", "source", "source_version"]
+        fields = [
+            core_schema.dataclass_field(n, required if n in ("name", "version") else optional)
+            for n in names
+        ]
+        args = core_schema.dataclass_args_schema("Package", fields, extra_behavior="forbid")
+        return core_schema.dataclass_schema(Package, args, names, slots=True, frozen=True)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["additionalProperties"] = False
+        return json_schema
+
+
+PackageItem = Annotated[Package, _PackageSchema]
+
+
+@with_config(_STRICT)
+class OsDict(TypedDict):
+    id: Name
+    version_id: NotRequired[str]
+    codename: NotRequired[str]
+    pretty_name: NotRequired[str]
+
+
+@with_config(_STRICT)
+class KernelDict(TypedDict):
+    running: NotRequired[str | None]
+    installed: NotRequired[list[Name]]
+
+
+@with_config(_STRICT)
+class RebootDict(TypedDict):
+    flag: NotRequired[bool | None]
+    since: NotRequired[Timestamp | None]
+    packages: NotRequired[list[Name]]
+
+
+@with_config(_STRICT)
+class ImageDict(TypedDict):
+    id: NotRequired[str]
+    name: NotRequired[str]
+
+
+@with_config(
+    ConfigDict(extra="forbid", strict=True, title="fleetpatch host report (fleetpatch.report/v1)")
+)
+class ReportDict(TypedDict):
+    """What one host says about itself: identity, OS, packages, kernels, boot and reboot facts."""
+
+    schema: Literal["fleetpatch.report/v1"]
+    hostname: Name
+    collected_at: Timestamp
+    os: OsDict
+    ecosystem: Name
+    packages: list[PackageItem]
+    machine_id: NotRequired[str]
+    arch: NotRequired[str]
+    kernel: NotRequired[KernelDict]
+    boot_time: NotRequired[Timestamp | None]
+    boot_id: NotRequired[str]
+    reboot_required: NotRequired[RebootDict]
+    image: NotRequired[ImageDict | None]
+    labels: NotRequired[dict[Name, str]]
+    collector: NotRequired[CollectorKind]
+
+
+_ADAPTER: TypeAdapter[ReportDict] = TypeAdapter(ReportDict)
+
+
+def parse_report(obj: Mapping[str, Any]) -> HostReport:
+    """Validate a decoded JSON report and return its record; `ReportError` names the bad field."""
+    if not isinstance(obj, Mapping):
+        raise ReportError(f"report: expected a JSON object, got {type(obj).__name__}")
+    try:
+        data = _ADAPTER.validate_python(obj if isinstance(obj, dict) else dict(obj))
+    except ValidationError as exc:
+        raise ReportError(_one_line(exc)) from None
+    return _to_record(data)
+
+
+def parse_report_json(raw: str | bytes) -> HostReport:
+    """Validate a report straight from JSON text: skips building Python objects for the parse."""
+    try:
+        data = _ADAPTER.validate_json(raw)
+    except ValidationError as exc:
+        raise ReportError(_one_line(exc)) from None
+    return _to_record(data)
+
+
+def _one_line(exc: ValidationError) -> str:
+    errors = exc.errors(include_url=False, include_input=False)
+    first = errors[0]
+    path = _path(first["loc"])
+    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    return f"{path or 'report'}: {first['msg']}{more}"
+
+
+def _path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _to_record(data: ReportDict) -> HostReport:
+    kernel = data.get("kernel", {})
+    image = data.get("image")
+    return HostReport(
+        hostname=data["hostname"],
+        collected_at=_utc(data["collected_at"]),
+        os=_os(data["os"]),
+        ecosystem=data["ecosystem"],
+        packages=tuple(data["packages"]),
+        machine_id=data.get("machine_id", ""),
+        arch=data.get("arch", ""),
+        kernel=KernelFacts(kernel.get("running"), tuple(kernel.get("installed", ()))),
+        boot_time=_utc_or_none(data.get("boot_time")),
+        boot_id=data.get("boot_id", ""),
+        reboot_required=_reboot(data.get("reboot_required", {})),
+        image=None if image is None else Image(image.get("id", ""), image.get("name", "")),
+        labels=dict(data.get("labels", {})),
+        collector=data.get("collector", ""),
+        schema=data["schema"],
+    )
+
+
+def _os(data: OsDict) -> OsInfo:
+    return OsInfo(
+        data["id"],
+        data.get("version_id", ""),
+        data.get("codename", ""),
+        data.get("pretty_name", ""),
+    )
+
+
+def _reboot(data: RebootDict) -> RebootEvidence:
+    return RebootEvidence(
+        flag=data.get("flag"),
+        since=_utc_or_none(data.get("since")),
+        packages=tuple(data.get("packages", ())),
+    )
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC)
+
+
+def _utc_or_none(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
+def format_time(value: datetime) -> str:
+    """RFC 3339 in UTC with a `Z`, the only way times are written in a report."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _time_or_none(value: datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+def report_to_dict(report: HostReport) -> dict[str, Any]:
+    """The JSON-ready form of a report; `parse_report(report_to_dict(r)) == r`."""
+    out: dict[str, Any] = {
+        "schema": report.schema,
+        "hostname": report.hostname,
+        "machine_id": report.machine_id,
+        "collected_at": format_time(report.collected_at),
+        "os": _os_dict(report.os),
+        "ecosystem": report.ecosystem,
+        "arch": report.arch,
+        "kernel": {"running": report.kernel.running, "installed": list(report.kernel.installed)},
+        "boot_time": _time_or_none(report.boot_time),
+        "boot_id": report.boot_id,
+        "reboot_required": {
+            "flag": report.reboot_required.flag,
+            "since": _time_or_none(report.reboot_required.since),
+            "packages": list(report.reboot_required.packages),
+        },
+        "packages": [_package_dict(p) for p in report.packages],
+        "image": None
+        if report.image is None
+        else {"id": report.image.id, "name": report.image.name},
+        "labels": dict(report.labels),
+    }
+    if report.collector:
+        out["collector"] = report.collector
+    return out
+
+
+def _os_dict(os: OsInfo) -> dict[str, str]:
+    return {
+        "id": os.id,
+        "version_id": os.version_id,
+        "codename": os.codename,
+        "pretty_name": os.pretty_name,
+    }
+
+
+def _package_dict(p: Package) -> dict[str, str]:
+    return {
+        "name": p.name,
+        "version": p.version,
+        "arch": p.arch,
+        "source": p.source,
+        "source_version": p.source_version,
+    }
+
+
+def report_json_schema() -> dict[str, Any]:
+    """The JSON Schema of the wire form, as published by `fleetpatch schema report`."""
+    schema = _ADAPTER.json_schema(mode="validation")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
