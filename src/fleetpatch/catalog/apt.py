@@ -120,7 +120,7 @@ def staleness(release: ReleaseInfo, now: datetime) -> Staleness | None:
     """A `Staleness` when `now` is past the Release's `Valid-Until`, else None."""
     if release.valid_until is None or now <= release.valid_until:
         return None
-    return Staleness(release.suite or release.codename, release.valid_until, now)
+    return Staleness(release.codename or release.suite, release.valid_until, now)
 
 
 def parse_packages(text: str) -> tuple[IndexPackage, ...]:

@@ -75,6 +75,7 @@ class IndexPackage:
     source_version: str
     multi_arch: str = ""
     phased_percentage: int | None = None
+    build_time: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
