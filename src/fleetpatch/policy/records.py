@@ -12,10 +12,14 @@ from typing import Literal
 
 Strategy = Literal["rolling-reboot", "in-place-gated", "replace", "manual"]
 STRATEGIES: tuple[Strategy, ...] = ("rolling-reboot", "in-place-gated", "replace", "manual")
+GatePhase = Literal["pre", "post"]
+GATE_PHASES: tuple[GatePhase, ...] = ("pre", "post")
 
 
 @dataclass(frozen=True, slots=True)
 class Contacts:
+    """How to reach a team. `pager_key` names the secret (an env variable), never holds it."""
+
     chat: str = ""
     pager_key: str = ""
     email: str = ""
@@ -38,11 +42,16 @@ class Window:
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """A named check that must pass; `command` is an argv list, never a shell string."""
+    """A named check that must pass; `command` is an argv list, never a shell string.
+
+    `pre` gates run before a host is touched (a failure blocks it); `post` gates run after the
+    upgrade and reboot (a failure marks the host failed and pages the owner).
+    """
 
     name: str
     command: tuple[str, ...]
     timeout_seconds: int = 300
+    phase: GatePhase = "pre"
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +105,12 @@ class MatchRule:
 
 @dataclass(frozen=True, slots=True)
 class Bucket:
+    """A class of hosts with one owner, one strategy and one cadence.
+
+    `announce_days` > 0: each window is announced that many days ahead to the owner and to the
+    teams in `depends` (owner names). `exclusive`: a host this bucket claims must match no other.
+    """
+
     name: str
     owner: str
     strategy: Strategy
@@ -109,6 +124,7 @@ class Bucket:
     exclusive: bool = False
     announce_days: int = 0
     description: str = ""
+    depends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,221 @@
+"""From located YAML data to a `Policy`, collecting every problem on the way (pure).
+
+Each owner, bucket and baseline is validated on its own, so one bad bucket does not hide the
+problems of the next. Cross-references are checked after: owner and bucket names unique, every
+bucket's owner and `depends` team exists, one baseline per package and ecosystem. Nothing is
+returned unless there are no problems at all.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from fleetpatch.policy.problems import did_you_mean, problems_from
+from fleetpatch.policy.records import (
+    Baseline,
+    Bucket,
+    Contacts,
+    Defaults,
+    Gate,
+    MatchRule,
+    Owner,
+    Policy,
+    Sla,
+    Window,
+)
+from fleetpatch.policy.schema import (
+    BaselineModel,
+    BucketModel,
+    DefaultsModel,
+    OwnerModel,
+    SlaModel,
+    TopModel,
+)
+from fleetpatch.policy.values import show
+from fleetpatch.policy.yamldoc import FieldPath, Located, Problem, format_path
+
+M = TypeVar("M", bound=BaseModel)
+DAY = 86400
+
+
+class PolicyBuilder:
+    """Validates one document; `build()` returns the policy, or None and fills `problems`."""
+
+    def __init__(self, doc: Located) -> None:
+        self.doc = doc
+        self.problems: list[Problem] = list(doc.problems)
+
+    def build(self) -> Policy | None:
+        data = self.doc.data
+        if not isinstance(data, dict):
+            what = "empty" if data is None else f"{show(data)}"
+            self.problem((), f"the policy is {what}: expected a mapping with owners and buckets")
+            return None
+        self.validate(TopModel, data, ())
+        owner_names = self.owner_names(data.get("owners"))
+        owners = self.section(data.get("owners"), ("owners",), OwnerModel, "name")
+        defaults = self.validate(DefaultsModel, data.get("defaults") or {}, ("defaults",))
+        buckets = self.buckets(data.get("buckets"))
+        baselines = self.section(data.get("baselines"), ("baselines",), BaselineModel, "package")
+        self.check_unique(owners, ("owners",), "name", "owner")
+        self.check_unique(buckets, ("buckets",), "name", "bucket")
+        self.check_references(buckets, owner_names)
+        self.check_baselines(baselines)
+        if self.problems or defaults is None:
+            return None
+        default_sla = to_sla(defaults.sla, Sla())
+        return Policy(
+            owners=tuple(to_owner(m) for _, m in owners),
+            buckets=tuple(to_bucket(m, default_sla) for _, m in buckets),
+            baselines=tuple(to_baseline(m, defaults.soak_days) for _, m in baselines),
+            defaults=Defaults(sla=default_sla, soak_days=defaults.soak_days),
+        )
+
+    def problem(self, path: FieldPath, message: str) -> None:
+        self.problems.append(Problem(path, self.doc.line(path), message))
+
+    def validate(self, model: type[M], data: Any, path: FieldPath) -> M | None:
+        try:
+            return model.model_validate(data)
+        except ValidationError as exc:
+            self.problems.extend(problems_from(exc, model, path, self.doc))
+            return None
+
+    def section(
+        self, data: Any, path: FieldPath, model: type[M], key: str
+    ) -> list[tuple[FieldPath, M]]:
+        """A list of items, or a mapping whose keys fill each item's `key` field."""
+        if data is None:
+            return []
+        if isinstance(data, list):
+            items = [((*path, i), item) for i, item in enumerate(data)]
+        elif isinstance(data, dict):
+            items = [((*path, k), self.keyed(v, key, k, (*path, k))) for k, v in data.items()]
+        else:
+            self.problem(path, f"expected a mapping or a list, got {show(data)}")
+            return []
+        validated = [(p, self.validate(model, item, p)) for p, item in items]
+        return [(p, m) for p, m in validated if m is not None]
+
+    def keyed(self, value: Any, key: str, name: str, path: FieldPath) -> Any:
+        """The map form: `name: {...}` (or `package: version` for baselines) as one item."""
+        if value is None:
+            return {key: name}
+        if key == "package" and isinstance(value, str):
+            return {key: name, "version": value}
+        if isinstance(value, dict):
+            if key in value:
+                self.problem((*path, key), f"{key} comes from the mapping key; remove it here")
+            return {**value, key: name}
+        return value
+
+    def buckets(self, data: Any) -> list[tuple[FieldPath, BucketModel]]:
+        if data is None:
+            return []
+        if not isinstance(data, list):
+            self.problem(("buckets",), f"expected a list of buckets, got {show(data)}")
+            return []
+        if not data:
+            self.problem(("buckets",), "needs at least one bucket")
+        return self.section(data, ("buckets",), BucketModel, "name")
+
+    def owner_names(self, data: Any) -> set[str]:
+        """Every owner named in the file, valid or not, so a bad owner is reported only once."""
+        if isinstance(data, dict):
+            return set(data)
+        if isinstance(data, list):
+            return {
+                o["name"] for o in data if isinstance(o, dict) and isinstance(o.get("name"), str)
+            }
+        return set()
+
+    def check_unique(
+        self, items: list[tuple[FieldPath, Any]], section: FieldPath, field: str, what: str
+    ) -> None:
+        first: dict[str, FieldPath] = {}
+        for path, model in items:
+            name = getattr(model, field)
+            if name in first:
+                where = f"{format_path(first[name])}, line {self.doc.line(first[name])}"
+                self.problem((*path, field), f"duplicate {what} name {name!r} (first at {where})")
+            first.setdefault(name, path)
+
+    def check_references(
+        self, buckets: list[tuple[FieldPath, BucketModel]], owners: set[str]
+    ) -> None:
+        for path, bucket in buckets:
+            if bucket.owner not in owners:
+                hint = did_you_mean(bucket.owner, owners)
+                self.problem((*path, "owner"), f"unknown owner {bucket.owner!r}{hint}")
+            for i, team in enumerate(bucket.depends):
+                if team not in owners:
+                    hint = did_you_mean(team, owners)
+                    self.problem((*path, "depends", i), f"unknown team {team!r}{hint}")
+
+    def check_baselines(self, baselines: list[tuple[FieldPath, BaselineModel]]) -> None:
+        first: dict[tuple[str, str], FieldPath] = {}
+        for path, baseline in baselines:
+            key = (baseline.package, baseline.ecosystem)
+            if key in first:
+                where = f"{format_path(first[key])}, line {self.doc.line(first[key])}"
+                scope = f" in {baseline.ecosystem}" if baseline.ecosystem else ""
+                self.problem(path, f"second baseline for {baseline.package!r}{scope} ({where})")
+            first.setdefault(key, path)
+
+
+def to_sla(model: SlaModel, fallback: Sla) -> Sla:
+    return Sla(
+        max_days_behind=_pick(model.max_days_behind, fallback.max_days_behind),
+        max_uptime_days=_pick(model.max_uptime_days, fallback.max_uptime_days),
+        stale_after_days=(
+            fallback.stale_after_days if model.stale_after is None else model.stale_after / DAY
+        ),
+    )
+
+
+def _pick(value: int | None, fallback: int) -> int:
+    return fallback if value is None else value
+
+
+def to_owner(model: OwnerModel) -> Owner:
+    c = model.contacts
+    return Owner(model.name, Contacts(chat=c.chat, pager_key=c.pager_key, email=c.email))
+
+
+def to_bucket(model: BucketModel, default_sla: Sla) -> Bucket:
+    return Bucket(
+        name=model.name,
+        owner=model.owner,
+        strategy=model.strategy,
+        windows=tuple(Window(w.cron, w.duration, w.timezone) for w in model.windows),
+        concurrency=model.max_concurrency,
+        gates=tuple(Gate(g.name, tuple(g.command), g.timeout, g.phase) for g in model.gates),
+        reboot_timeout_seconds=model.reboot_timeout,
+        sla=to_sla(model.sla, default_sla),
+        runbook=model.runbook,
+        match=tuple(
+            MatchRule(
+                labels=dict(r.labels),
+                hostname=r.hostname,
+                hostname_regex=r.hostname_regex,
+                ecosystem=r.ecosystem,
+                image_prefix=r.image_prefix,
+                collector=r.collector,
+            )
+            for r in model.match
+        ),
+        exclusive=model.exclusive,
+        announce_days=model.announce_days,
+        description=model.description,
+        depends=tuple(model.depends),
+    )
+
+
+def to_baseline(model: BaselineModel, default_soak: int) -> Baseline:
+    """A pinned version does not soak; `latest` soaks its own days or the default."""
+    soak = default_soak if model.soak_days is None else model.soak_days
+    if model.version != "latest":
+        soak = 0
+    return Baseline(model.package, model.version, soak, model.ecosystem)

@@ -1,0 +1,138 @@
+'''The example `fleet.yaml` that `fleetpatch init` writes: four buckets, one owner each.
+
+It mirrors the four kinds of hosts in DESIGN.md §1 and is a test fixture too: it must validate,
+and each bucket must claim its sample host (`k8s-node-017`, `db-03`, `jump-02`, `metal-01`).
+'''
+
+from __future__ import annotations
+
+EXAMPLE_POLICY = """\
+# fleet.yaml: who patches what, when and how. Check it with `fleetpatch policy check`.
+#
+# Durations: 30s, 5m, 2h, 1d, 1w or combinations (1h30m); a bare number is minutes.
+# Windows: a 5-field cron start (minute hour day-of-month month day-of-week), a duration and
+# an IANA time zone. Work starts only inside a window; a step still running at its end finishes.
+version: 1
+
+# Teams. pager_key is the NAME of the environment variable that holds the pager service key,
+# never the key itself.
+owners:
+  platform:
+    contacts:
+      chat: "#platform-oncall"
+      pager_key: PAGER_PLATFORM_KEY
+      email: platform@example.com
+  dba:
+    contacts:
+      chat: "#dba"
+      pager_key: PAGER_DBA_KEY
+      email: dba@example.com
+  infra:
+    contacts:
+      chat: "#infra"
+      email: infra@example.com
+  colo-ops:
+    contacts:
+      chat: "#colo-ops"
+      pager_key: PAGER_COLO_KEY
+      email: colo-ops@example.com
+  app-team:
+    contacts:
+      chat: "#app-team"
+      email: app-team@example.com
+
+# Limits every bucket gets unless it sets its own.
+defaults:
+  sla:
+    max_days_behind: 14     # oldest missing update older than this: overdue
+    max_uptime_days: 30     # longer without a reboot is a liability
+    stale_after: 2d         # no report for this long: stale
+  soak_days: 3              # a new upstream version becomes `latest` after this many days
+
+# Buckets, in order: a host goes to the FIRST bucket with a matching rule. A bucket matches a
+# host when any of its rules does; a rule matches when all of its conditions hold.
+buckets:
+  - name: k8s-nodes
+    owner: platform
+    description: Kubernetes nodes; cordon, drain (PDBs respected), update, reboot, uncordon.
+    strategy: rolling-reboot
+    windows:
+      - cron: "0 3 * * *"          # daily 03:00-04:00 UTC
+        duration: 60m
+        timezone: UTC
+    max_concurrency: "10%"         # of the bucket at once (at least one host)
+    reboot_timeout: 10m
+    runbook: https://wiki.example.com/runbooks/k8s-nodes
+    match:
+      - labels: {role: k8s-node}
+      - hostname: "k8s-node-*"
+
+  - name: databases
+    owner: dba
+    description: Stateful hosts patched in place; every step is a hard gate.
+    strategy: in-place-gated
+    windows:
+      - cron: "0 4 * * tue"        # weekly, Tuesday 04:00-06:00 Paris time
+        duration: 2h
+        timezone: Europe/Paris
+    max_concurrency: 1
+    gates:                         # argv lists; a failed gate stops that host and pages
+      - name: pre-check            # snapshot taken, replication healthy
+        command: [/usr/local/bin/db-gate, pre-check]
+        timeout: 5m
+      - name: post-check           # replication caught up, queries succeed
+        command: [/usr/local/bin/db-gate, post-check]
+        timeout: 10m
+        phase: post
+    reboot_timeout: 5m             # service back within 5 minutes, else page on-call
+    sla:
+      max_days_behind: 7           # the rest comes from defaults.sla
+    runbook: https://wiki.example.com/runbooks/databases
+    match:
+      - labels: {role: db}
+      - hostname_regex: "db-[0-9]+"
+    depends: [app-team]
+
+  - name: stateless
+    owner: infra
+    description: Jump hosts and utility instances; replaced from the latest image, never patched.
+    strategy: replace
+    windows:
+      - cron: "0 2 * * sun"        # Sunday 02:00, the whole bucket in about two hours
+        duration: 2h
+        timezone: UTC
+    max_concurrency: "50%"
+    runbook: https://wiki.example.com/runbooks/stateless
+    match:
+      - labels: {role: stateless}
+      - hostname: "jump-*"
+
+  - name: bare-metal
+    owner: colo-ops
+    description: Snowflakes in the colos; patched by hand in announced monthly windows.
+    strategy: manual
+    windows:
+      - cron: "0 9 1 * *"          # the 1st of each month, 09:00-17:00 Berlin time
+        duration: 8h
+        timezone: Europe/Berlin
+    announce_days: 14              # announced 14 days ahead to the owner and `depends`
+    depends: [platform, dba]
+    sla:
+      max_uptime_days: 90
+    runbook: https://wiki.example.com/runbooks/bare-metal
+    exclusive: true                # a host matched here must match no other bucket
+    match:
+      - labels: {role: bare-metal}
+      - hostname: "metal-*"
+
+# The canonical patch level per package: `latest` (after soak_days) or a pinned version.
+baselines:
+  openssl: latest
+  linux-image-amd64:
+    version: latest
+    soak_days: 7
+    ecosystem: "Debian:12"
+  openssh-server:
+    version: "1:9.2p1-2+deb12u3"
+    ecosystem: "Debian:12"
+"""
