@@ -75,3 +75,13 @@ def configure_logging(settings: Settings) -> None:
 
 def main() -> None:
     cli(prog_name="fleetpatch")
+
+
+from fleetpatch.cli.policy_cmd import init as _init, policy as _policy  # noqa: E402, I001
+
+cli.add_command(_init)
+cli.add_command(_policy)
+
+from fleetpatch.cli.demo_cmd import demo as _demo  # noqa: E402
+
+cli.add_command(_demo)

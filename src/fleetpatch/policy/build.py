@@ -38,6 +38,7 @@ from fleetpatch.policy.yamldoc import FieldPath, Located, Problem, format_path
 
 M = TypeVar("M", bound=BaseModel)
 DAY = 86400
+_INIT_HINT = " (`fleetpatch init` writes an example)"
 
 
 class PolicyBuilder:
@@ -51,7 +52,9 @@ class PolicyBuilder:
         data = self.doc.data
         if not isinstance(data, dict):
             what = "empty" if data is None else f"{show(data)}"
-            self.problem((), f"the policy is {what}: expected a mapping with owners and buckets")
+            self.problem(
+                (), f"the policy is {what}: expected a mapping with owners and buckets{_INIT_HINT}"
+            )
             return None
         self.validate(TopModel, data, ())
         owner_names = self.owner_names(data.get("owners"))
@@ -59,9 +62,10 @@ class PolicyBuilder:
         defaults = self.validate(DefaultsModel, data.get("defaults") or {}, ("defaults",))
         buckets = self.buckets(data.get("buckets"))
         baselines = self.section(data.get("baselines"), ("baselines",), BaselineModel, "package")
-        self.check_unique(owners, ("owners",), "name", "owner")
-        self.check_unique(buckets, ("buckets",), "name", "bucket")
-        self.check_references(buckets, owner_names)
+        self.check_names(data.get("owners"), ("owners",), "owner")
+        self.check_names(data.get("buckets"), ("buckets",), "bucket")
+        if owner_names is not None:
+            self.check_references(data.get("buckets"), owner_names)
         self.check_baselines(baselines)
         if self.problems or defaults is None:
             return None
@@ -105,6 +109,11 @@ class PolicyBuilder:
             return {key: name}
         if key == "package" and isinstance(value, str):
             return {key: name, "version": value}
+        if key == "package" and not isinstance(value, dict):
+            self.problem(
+                path, f"expected a version string or a mapping, got {show(value)}; quote it"
+            )
+            return {key: name}
         if isinstance(value, dict):
             if key in value:
                 self.problem((*path, key), f"{key} comes from the mapping key; remove it here")
@@ -121,38 +130,39 @@ class PolicyBuilder:
             self.problem(("buckets",), "needs at least one bucket")
         return self.section(data, ("buckets",), BucketModel, "name")
 
-    def owner_names(self, data: Any) -> set[str]:
-        """Every owner named in the file, valid or not, so a bad owner is reported only once."""
+    def owner_names(self, data: Any) -> set[str] | None:
+        """Every owner named in the file, valid or not, so a bad owner is reported only once.
+
+        None when the owners section is missing or malformed: that is reported already, and
+        calling every bucket's owner unknown would bury it.
+        """
         if isinstance(data, dict):
             return set(data)
         if isinstance(data, list):
-            return {
-                o["name"] for o in data if isinstance(o, dict) and isinstance(o.get("name"), str)
-            }
-        return set()
+            return {name for _, name in _named(data, "name")}
+        return None
 
-    def check_unique(
-        self, items: list[tuple[FieldPath, Any]], section: FieldPath, field: str, what: str
-    ) -> None:
+    def check_names(self, data: Any, section: FieldPath, what: str) -> None:
+        """Names unique within a list section, checked on the raw items so none is missed."""
         first: dict[str, FieldPath] = {}
-        for path, model in items:
-            name = getattr(model, field)
+        for i, name in _named(data, "name"):
+            path = (*section, i, "name")
             if name in first:
-                where = f"{format_path(first[name])}, line {self.doc.line(first[name])}"
-                self.problem((*path, field), f"duplicate {what} name {name!r} (first at {where})")
+                where = f"{format_path(first[name][:-1])}, line {self.doc.line(first[name])}"
+                self.problem(path, f"duplicate {what} name {name!r} (first at {where})")
             first.setdefault(name, path)
 
-    def check_references(
-        self, buckets: list[tuple[FieldPath, BucketModel]], owners: set[str]
-    ) -> None:
-        for path, bucket in buckets:
-            if bucket.owner not in owners:
-                hint = did_you_mean(bucket.owner, owners)
-                self.problem((*path, "owner"), f"unknown owner {bucket.owner!r}{hint}")
-            for i, team in enumerate(bucket.depends):
-                if team not in owners:
+    def check_references(self, buckets: Any, owners: set[str]) -> None:
+        for i, owner in _named(buckets, "owner"):
+            if owner not in owners:
+                hint = did_you_mean(owner, owners)
+                self.problem(("buckets", i, "owner"), f"unknown owner {owner!r}{hint}")
+        for i, bucket in enumerate(buckets if isinstance(buckets, list) else []):
+            teams = bucket.get("depends") if isinstance(bucket, dict) else None
+            for j, team in enumerate(teams if isinstance(teams, list) else []):
+                if isinstance(team, str) and team not in owners:
                     hint = did_you_mean(team, owners)
-                    self.problem((*path, "depends", i), f"unknown team {team!r}{hint}")
+                    self.problem(("buckets", i, "depends", j), f"unknown team {team!r}{hint}")
 
     def check_baselines(self, baselines: list[tuple[FieldPath, BaselineModel]]) -> None:
         first: dict[tuple[str, str], FieldPath] = {}
@@ -163,6 +173,14 @@ class PolicyBuilder:
                 scope = f" in {baseline.ecosystem}" if baseline.ecosystem else ""
                 self.problem(path, f"second baseline for {baseline.package!r}{scope} ({where})")
             first.setdefault(key, path)
+
+
+def _named(items: Any, key: str) -> list[tuple[int, str]]:
+    """`(index, value)` for each raw list item whose `key` is a string."""
+    if not isinstance(items, list):
+        return []
+    found = [(i, item.get(key)) for i, item in enumerate(items) if isinstance(item, dict)]
+    return [(i, value) for i, value in found if isinstance(value, str)]
 
 
 def to_sla(model: SlaModel, fallback: Sla) -> Sla:

@@ -1,15 +1,15 @@
-'''The example `fleet.yaml` that `fleetpatch init` writes: four buckets, one owner each.
+"""The example `fleet.yaml` that `fleetpatch init` writes: four buckets, one owner each.
 
 It mirrors the four kinds of hosts in DESIGN.md §1 and is a test fixture too: it must validate,
 and each bucket must claim its sample host (`k8s-node-017`, `db-03`, `jump-02`, `metal-01`).
-'''
+"""
 
 from __future__ import annotations
 
 EXAMPLE_POLICY = """\
 # fleet.yaml: who patches what, when and how. Check it with `fleetpatch policy check`.
 #
-# Durations: 30s, 5m, 2h, 1d, 1w or combinations (1h30m); a bare number is minutes.
+# Durations: 30s, 5m, 2h, 1d, 1w or combinations (1h30m); a window duration may be plain minutes.
 # Windows: a 5-field cron start (minute hour day-of-month month day-of-week), a duration and
 # an IANA time zone. Work starts only inside a window; a step still running at its end finishes.
 version: 1

@@ -44,7 +44,8 @@ The format (`fleetpatch init` writes a commented example)::
       openssl: latest                 #   or a list of {package, version, soak_days, ecosystem}
       linux-image-amd64: {version: latest, soak_days: 7, ecosystem: "Debian:12"}
 
-Durations are `30s`, `5m`, `2h`, `1d`, `1w` or combinations (`1h30m`); a bare integer is minutes.
+Durations are `30s`, `5m`, `2h`, `1d`, `1w` or combinations (`1h30m`); a window's duration may
+also be a bare number of minutes.
 Cron is five-field Vixie syntax (see `cron.py`); time zones are IANA names.
 """
 

@@ -61,6 +61,9 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
         return str(ctx["error"])
     if kind == "literal_error":
         return f"expected {ctx.get('expected', 'one of the listed values')}, got {show(value)}"
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bound = ctx.get("ge", ctx.get("le"))
+        return f"must be {'at least' if 'ge' in ctx else 'at most'} {bound}, got {show(value)}"
     if kind == "too_short" and isinstance(value, list):
         return f"needs at least {ctx.get('min_length', 1)} item(s)"
     if kind in _EXPECTED:

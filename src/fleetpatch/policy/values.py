@@ -3,9 +3,9 @@
 Each parser takes what YAML produced and returns the typed value, or raises `ValueError` with a
 message that says what was wrong and what is accepted; the loader puts the file and line in front.
 
-Durations are a whole number with a unit, `30s 5m 2h 1d 1w`, or several of them (`1h30m`). A bare
-integer means minutes everywhere (`duration: 90` is 90 minutes), because that is how windows are
-usually written; a bare number in quotes is refused as ambiguous.
+Durations are a whole number with a unit, `30s 5m 2h 1d 1w`, or several of them (`1h30m`). Only a
+window's `duration` may be a bare integer, meaning minutes (`duration: 90`); elsewhere a bare
+number is refused, since `stale_after: 2` could mean minutes or days.
 """
 
 from __future__ import annotations
@@ -43,8 +43,10 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def parse_duration(value: Any) -> int:
-    """Seconds in a duration: `30s`, `5m`, `2h`, `1d`, `1h30m`, or an int of minutes."""
+def parse_duration(value: Any, *, bare_minutes: bool = False) -> int:
+    """Seconds in a duration: `30s`, `5m`, `2h`, `1d`, `1h30m` (or an int of minutes if allowed)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not bare_minutes:
+        raise ValueError(f"invalid duration {value}: give a unit, e.g. '{value}m' or '{value}d'")
     if isinstance(value, int) and not isinstance(value, bool):
         seconds = value * 60
     elif isinstance(value, str) and _DURATION.fullmatch(value.strip()):
@@ -52,7 +54,8 @@ def parse_duration(value: Any) -> int:
     else:
         raise ValueError(
             f"invalid duration {show(value)}: use a number with a unit "
-            "(30s, 5m, 2h, 1d, 1w, 1h30m) or a whole number of minutes"
+            "(30s, 5m, 2h, 1d, 1w, 1h30m)"
+            + (" or a whole number of minutes" if bare_minutes else "")
         )
     if seconds <= 0:
         raise ValueError(f"invalid duration {show(value)}: must be longer than zero")
@@ -61,7 +64,7 @@ def parse_duration(value: Any) -> int:
 
 def parse_window_minutes(value: Any) -> int:
     """A window's length in whole minutes, at most 31 days."""
-    seconds = parse_duration(value)
+    seconds = parse_duration(value, bare_minutes=True)
     if seconds % 60:
         raise ValueError(f"invalid duration {show(value)}: a window lasts whole minutes")
     if seconds > 31 * 86400:
@@ -146,3 +149,22 @@ def check_url(value: str) -> str:
     if value and (parts.scheme not in ("http", "https") or not parts.netloc):
         raise ValueError(f"runbook {value!r} must be an http(s) URL")
     return value
+
+
+def format_duration(seconds: int) -> str:
+    """The inverse of `parse_duration` for display: 5400 -> `1h30m`, 172800 -> `2d`."""
+    if seconds <= 0:
+        return "0s"
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return "".join(parts)
+
+
+def format_concurrency(concurrency: Concurrency) -> str | int:
+    """As written in `fleet.yaml`: a count, or a percentage string."""
+    if concurrency.percent is not None:
+        return f"{concurrency.percent:g}%"
+    return concurrency.count if concurrency.count is not None else 1
