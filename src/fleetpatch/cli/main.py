@@ -81,7 +81,3 @@ from fleetpatch.cli.policy_cmd import init as _init, policy as _policy  # noqa: 
 
 cli.add_command(_init)
 cli.add_command(_policy)
-
-from fleetpatch.cli.demo_cmd import demo as _demo  # noqa: E402
-
-cli.add_command(_demo)
