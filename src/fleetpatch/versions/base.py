@@ -1,0 +1,42 @@
+"""The one interface every version scheme implements.
+
+A *scheme* is a total preorder over version strings of one packaging system (dpkg, RPM, apk).
+It answers three questions: is this string a version (`validate`), how do two versions order
+(`compare`, -1/0/1), and what plain Python value sorts like the version (`key`). Keys are tuples
+of ints and strings built once per distinct version and cached, so `sorted(..., key=...)` and
+`max(..., key=...)` over many versions cost one parse per distinct string, not one per pair.
+
+Two versions compare equal when their keys are equal, and `compare(a, b)` is always
+`(key(a) > key(b)) - (key(a) < key(b))`: each scheme proves its key reproduces its tool's
+comparison (see the scheme modules and tests/versions).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+
+class VersionScheme(Protocol):
+    """Ordering of one packaging system's version strings."""
+
+    @property
+    def name(self) -> str:
+        """Short scheme name: "dpkg", "rpm" or "apk"."""
+        ...
+
+    def compare(self, a: str, b: str) -> int:
+        """-1, 0 or 1 as `a` is older than, the same as, or newer than `b`."""
+        ...
+
+    def key(self, version: str) -> Any:
+        """A comparable value that sorts like `version`; raises VersionError when invalid."""
+        ...
+
+    def validate(self, version: str) -> None:
+        """Raise `fleetpatch.errors.VersionError` when `version` is not a valid version."""
+        ...
+
+
+def sign(a: Any, b: Any) -> int:
+    """-1, 0 or 1 from two comparable keys."""
+    return int(a > b) - int(a < b)
