@@ -56,7 +56,8 @@ class PolicyBuilder:
                 (), f"the policy is {what}: expected a mapping with owners and buckets{_INIT_HINT}"
             )
             return None
-        self.validate(TopModel, data, ())
+        # `x-…` keys are free, as in Compose files: a place for YAML anchors to reuse.
+        self.validate(TopModel, {k: v for k, v in data.items() if not k.startswith("x-")}, ())
         owner_names = self.owner_names(data.get("owners"))
         owners = self.section(data.get("owners"), ("owners",), OwnerModel, "name")
         defaults = self.validate(DefaultsModel, data.get("defaults") or {}, ("defaults",))

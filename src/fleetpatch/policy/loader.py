@@ -8,6 +8,8 @@ mean" hint) and wrong types are problems like any other; nothing raises a traceb
 The format (`fleetpatch init` writes a commented example)::
 
     version: 1                        # optional; the only version so far
+    x-weekly: &weekly                 # top-level keys starting with `x-` are ignored: a place
+      {cron: "0 3 * * 2", duration: 2h}   # for YAML anchors (`- *weekly`, `<<: *weekly`)
     owners:                           # a mapping of team name -> contacts, or a list of
       dba:                            #   {name, contacts}
         contacts:

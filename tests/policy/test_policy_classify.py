@@ -1,0 +1,78 @@
+"""Classification of hosts into buckets: one table, one row per rule kind and edge."""
+
+from __future__ import annotations
+
+import pytest
+
+from fleetpatch.policy.classify import Classification, HostFacts, classify
+from fleetpatch.policy.records import Bucket, MatchRule, Policy
+
+
+def bucket(name: str, *rules: MatchRule, exclusive: bool = False) -> Bucket:
+    return Bucket(
+        name=name, owner=f"{name}-team", strategy="manual", match=rules, exclusive=exclusive
+    )
+
+
+POLICY = Policy(
+    buckets=(
+        bucket("k8s", MatchRule(labels={"role": "k8s-node"}), MatchRule(hostname="k8s-node-*")),
+        bucket("db", MatchRule(hostname_regex=r"db-[0-9]+")),
+        bucket("alpine", MatchRule(ecosystem="Alpine:")),
+        bucket("bookworm", MatchRule(ecosystem="Debian:12")),
+        bucket("ami", MatchRule(image_prefix="ami-0abc")),
+        bucket("agentless", MatchRule(collector="ssh", labels={"env": "prod"})),
+        bucket("empty", MatchRule()),
+        bucket("catch-jump", MatchRule(hostname="jump-*")),
+        bucket("also-jump", MatchRule(hostname="jump-0*")),
+    )
+)
+
+CASES = [
+    ("label", HostFacts("x1", labels={"role": "k8s-node"}), "k8s"),
+    ("label value differs", HostFacts("x1", labels={"role": "db"}), None),
+    ("glob", HostFacts("k8s-node-017"), "k8s"),
+    ("glob is case-sensitive", HostFacts("K8S-NODE-017"), None),
+    ("regex full match", HostFacts("db-03"), "db"),
+    ("regex does not match a prefix", HostFacts("db-03-old"), None),
+    ("ecosystem prefix", HostFacts("a1", ecosystem="Alpine:v3.20"), "alpine"),
+    ("ecosystem exact", HostFacts("d1", ecosystem="Debian:12"), "bookworm"),
+    ("ecosystem exact is not a prefix", HostFacts("d1", ecosystem="Debian:11"), None),
+    ("image prefix", HostFacts("i1", image_id="ami-0abc1234"), "ami"),
+    ("image prefix elsewhere", HostFacts("i1", image_id="ami-0def"), None),
+    ("collector and label", HostFacts("s1", collector="ssh", labels={"env": "prod"}), "agentless"),
+    ("collector without label", HostFacts("s1", collector="ssh"), None),
+    ("label without collector", HostFacts("s1", collector="agent", labels={"env": "prod"}), None),
+    ("first bucket wins", HostFacts("jump-02"), "catch-jump"),
+    ("unclassified", HostFacts("mystery"), None),
+    ("empty rule matches nothing", HostFacts(""), None),
+]
+
+
+@pytest.mark.parametrize(("host", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_classify(host: HostFacts, expected: str | None) -> None:
+    result = classify(POLICY, host)
+    assert result.bucket == expected
+    assert result.owner == (f"{expected}-team" if expected else None)
+    assert result.unclassified is (expected is None)
+    assert result.conflict == ()
+
+
+def test_exclusive_bucket_that_overlaps_is_a_conflict_not_a_silent_choice() -> None:
+    policy = Policy(
+        buckets=(
+            bucket("metal", MatchRule(hostname="metal-*"), exclusive=True),
+            bucket("by-role", MatchRule(labels={"role": "bare-metal"})),
+        )
+    )
+    both = classify(policy, HostFacts("metal-01", labels={"role": "bare-metal"}))
+    assert both == Classification(bucket=None, owner=None, conflict=("metal", "by-role"))
+    assert classify(policy, HostFacts("metal-01")).bucket == "metal"
+    assert classify(policy, HostFacts("x", labels={"role": "bare-metal"})).bucket == "by-role"
+
+
+def test_overlap_without_exclusive_goes_to_the_first() -> None:
+    policy = Policy(
+        buckets=(bucket("a", MatchRule(hostname="h*")), bucket("b", MatchRule(hostname="h1")))
+    )
+    assert classify(policy, HostFacts("h1")) == Classification(bucket="a", owner="a-team")
