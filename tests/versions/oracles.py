@@ -7,6 +7,7 @@ is mandatory (FLEETPATCH_REQUIRE_ORACLES=1), in which case absence fails the tes
 
 from __future__ import annotations
 
+import itertools
 import os
 import random
 import shutil
@@ -78,9 +79,9 @@ def real_pairs(path: Path, sort_key: object, seed: int, randoms: int) -> list[tu
     """Adjacent pairs in version order (the hard cases), both ways, plus random pairs."""
     versions = [v for v in path.read_text("utf-8").splitlines() if v]
     ordered = sorted(versions, key=sort_key)  # type: ignore[arg-type]
-    pairs = list(zip(ordered, ordered[1:], strict=False))
+    pairs = list(itertools.pairwise(ordered))
     pairs += [(b, a) for a, b in pairs[::2]]
-    pairs += list(zip(versions, versions[1:], strict=False))
+    pairs += list(itertools.pairwise(versions))
     rng = random.Random(seed)
     pairs += [(rng.choice(versions), rng.choice(versions)) for _ in range(randoms)]
     pairs += [(v, v) for v in versions[::10]]

@@ -38,6 +38,7 @@ def test_dpkg_agrees_with_dpkg_perl_on_vector_files() -> None:
         for name in ("osv-scalibr-debian-versions.txt", "osv-scalibr-debian-versions-generated.txt")
         for c in op_cases(name)
     ]
+    pairs += [(b, a) for a, b in pairs]
     assert _disagreements("dpkg", pairs, dpkg_oracle(pairs)) == []
 
 
@@ -58,4 +59,5 @@ def test_rpm_agrees_with_python3_rpm_on_redhat_vectors() -> None:
         for c in op_cases("osv-scalibr-redhat-versions.txt")
         if c.a != "+2-:"  # python3-rpm raises "invalid version" (see test_vectors)
     ]
+    pairs += [(b, a) for a, b in pairs]
     assert _disagreements("rpm", pairs, rpm_oracle(pairs)) == []

@@ -6,6 +6,8 @@ affected vector instead of the first one.
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from fleetpatch import versions
@@ -99,7 +101,7 @@ def test_snapshot_histories_are_strictly_descending() -> None:
     bad = [
         f"{name}: {newer!r} should be > {older!r}"
         for name, history in histories.items()
-        for newer, older in zip(history, history[1:], strict=False)
+        for newer, older in itertools.pairwise(history)
         if versions.compare("dpkg", newer, older) != 1
     ]
     assert bad == []

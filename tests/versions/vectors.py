@@ -1,4 +1,4 @@
-"""Readers for the third-party version vector files in tests/data/versions (formats in SOURCES.md)."""
+"""Readers for the third-party version vector files in tests/data/versions (see SOURCES.md)."""
 
 from __future__ import annotations
 
@@ -60,9 +60,7 @@ def validity_cases(name: str) -> Iterator[tuple[int, str, bool]]:
 
 def holds(op: str, result: int) -> bool:
     """Whether the comparison result (-1/0/1) satisfies a plain operator such as `<=`."""
-    return (
-        (result < 0 and "<" in op) or (result > 0 and ">" in op) or (result == 0 and "=" in op)
-    )
+    return (result < 0 and "<" in op) or (result > 0 and ">" in op) or (result == 0 and "=" in op)
 
 
 def snapshot_histories() -> dict[str, list[str]]:
