@@ -82,6 +82,10 @@ from fleetpatch.cli.policy_cmd import init as _init, policy as _policy  # noqa: 
 cli.add_command(_init)
 cli.add_command(_policy)
 
+from fleetpatch.cli.demo_cmd import demo as _demo  # noqa: E402
+
+cli.add_command(_demo)
+
 from fleetpatch.cli.collect_cmd import collect as _collect, schema as _schema  # noqa: E402, I001
 
 cli.add_command(_collect)
