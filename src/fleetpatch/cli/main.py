@@ -90,3 +90,7 @@ from fleetpatch.cli.collect_cmd import collect as _collect, schema as _schema  #
 
 cli.add_command(_collect)
 cli.add_command(_schema)
+
+from fleetpatch.cli.versions_cmd import versions as _versions  # noqa: E402
+
+cli.add_command(_versions)
