@@ -11,7 +11,7 @@ from fleetpatch.policy.cron import CronError, parse_cron
 
 def test_daily_at_three() -> None:
     spec = parse_cron("0 3 * * *")
-    assert (spec.minutes, spec.hours) == ({0}, {3})
+    assert (spec.minutes, spec.hours) == (frozenset({0}), frozenset({3}))
     assert spec.days_of_month == frozenset(range(1, 32))
     assert spec.months == frozenset(range(1, 13))
     assert spec.days_of_week == frozenset(range(7))

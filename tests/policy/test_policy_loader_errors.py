@@ -124,7 +124,7 @@ CASES = [
         "YAML syntax error",
         edit("    owner: dba", "    owner: [dba"),
         "fleet.yaml:7: YAML syntax error: expected ',' or ']', but got ':' "
-        "(while parsing a flow sequence)",
+        "(while parsing a flow sequence that starts at line 6)",
     ),
     (
         "wrong type: string expected",

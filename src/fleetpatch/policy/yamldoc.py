@@ -75,6 +75,8 @@ def read_yaml(text: str) -> Located:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else 1
         context = f" ({exc.context})" if exc.context and exc.problem else ""
+        if context and exc.context_mark and exc.context_mark.line + 1 != line:
+            context = f" ({exc.context} that starts at line {exc.context_mark.line + 1})"
         raise YamlSyntaxError(line, f"YAML syntax error: {exc.problem or exc}{context}") from None
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
