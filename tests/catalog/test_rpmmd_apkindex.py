@@ -16,7 +16,7 @@ import pytest
 from catalog_support import DATA
 
 from fleetpatch.catalog.apkindex import parse_apkindex, read_apkindex
-from fleetpatch.catalog.repos import read_apk_repo, read_rpm_repo
+from fleetpatch.catalog.repos import apk_entries, read_apk_repo, read_rpm_repo, rpm_entries
 from fleetpatch.catalog.rpmmd import parse_primary, parse_repomd, rpm_version, split_source_rpm
 from fleetpatch.errors import InputError, ParseError
 
@@ -113,3 +113,22 @@ def test_apkindex_errors() -> None:
         archive.addfile(info, io.BytesIO(b""))
     with pytest.raises(ParseError, match="no APKINDEX member"):
         read_apkindex(buf.getvalue())
+
+
+def test_rpm_and_apk_entries_are_dated_and_carry_their_origin() -> None:
+    rpm = rpm_entries(
+        read_rpm_repo(str(RPM / "el9-demo")), ecosystem="AlmaLinux:9", repo_id="baseos"
+    )
+    assert {(e.ecosystem, e.origin.suite, e.first_seen) for e in rpm} == {
+        ("AlmaLinux:9", "baseos", REVISION)
+    }
+    apk = apk_entries(
+        read_apk_repo(str(DATA / "apk")),
+        ecosystem="Alpine:v3.20",
+        branch="v3.20",
+        repository="main",
+    )
+    newest = datetime.fromtimestamp(1725952200, tz=UTC)
+    assert {
+        (e.origin.suite, e.origin.component, e.first_seen, e.first_seen_exact) for e in apk
+    } == {("v3.20", "main", newest, False)}

@@ -4,6 +4,12 @@ An RPM repository is a base location holding `repodata/repomd.xml`; the primary 
 from the `href` repomd gives and checked against its checksum. An Alpine repository is a location
 holding `APKINDEX.tar.gz` (e.g. `https://dl-cdn.alpinelinux.org/alpine/v3.20/main/x86_64`).
 Locations starting with `http://` or `https://` go through a `Fetcher`; anything else is a path.
+
+Dating, for first-seen times: an RPM repository is dated by its repomd revision (or newest metadata
+timestamp); an APKINDEX has no date of its own, so it is dated by its newest package build time
+(the index is regenerated after every build, so it is at least that new). Neither kind of
+repository says which of its packages are security fixes: `security` is what the operator says of
+the whole repository (errata live in `updateinfo.xml` and in the advisories area).
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fleetpatch.catalog.apkindex import ApkIndex, read_apkindex
-from fleetpatch.catalog.apt import decompress
+from fleetpatch.catalog.apt import catalog_entries, decompress
 from fleetpatch.catalog.lists import Fetcher
-from fleetpatch.catalog.records import IndexPackage
+from fleetpatch.catalog.records import CatalogEntry, IndexPackage, Origin
 from fleetpatch.catalog.rpmmd import RepoMd, parse_primary, parse_repomd
 from fleetpatch.errors import CollectError, InputError, ParseError
 
@@ -67,3 +73,27 @@ def read_apk_repo(location: str, *, fetcher: Fetcher | None = None) -> ApkIndex:
         return read_apkindex(_read(location, "APKINDEX.tar.gz", fetcher))
     except ParseError as exc:
         raise ParseError(f"{location}/APKINDEX.tar.gz: {exc}") from exc
+
+
+def rpm_entries(
+    repo: RpmRepo, *, ecosystem: str, repo_id: str, label: str = "", security: bool = False
+) -> tuple[CatalogEntry, ...]:
+    """Catalog entries of an RPM repository (`repo_id` as in the host's `.repo` file)."""
+    if repo.repomd.date is None:
+        raise ParseError(f"{repo.location}: repomd.xml has no revision or timestamp to date it")
+    origin = Origin(repo_id, repo_id, "", label, "", security, site=repo.location)
+    return catalog_entries(
+        repo.packages, ecosystem=ecosystem, origin=origin, release_date=repo.repomd.date
+    )
+
+
+def apk_entries(
+    index: ApkIndex, *, ecosystem: str, branch: str, repository: str, location: str = ""
+) -> tuple[CatalogEntry, ...]:
+    """Catalog entries of an APKINDEX (`branch` e.g. `v3.20`, `repository` e.g. `main`)."""
+    if index.newest_build is None:
+        raise ParseError(f"{location or 'APKINDEX'}: no build time (t:) to date the index")
+    origin = Origin(branch, branch, branch, index.description, repository, False, site=location)
+    return catalog_entries(
+        index.packages, ecosystem=ecosystem, origin=origin, release_date=index.newest_build
+    )
