@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 import pytest
 
+from fleetpatch.inventory.records import HostReport, Image, OsInfo
 from fleetpatch.policy.classify import Classification, HostFacts, classify
 from fleetpatch.policy.records import Bucket, MatchRule, Policy
 
@@ -76,3 +80,21 @@ def test_overlap_without_exclusive_goes_to_the_first() -> None:
         buckets=(bucket("a", MatchRule(hostname="h*")), bucket("b", MatchRule(hostname="h1")))
     )
     assert classify(policy, HostFacts("h1")) == Classification(bucket="a", owner="a-team")
+
+
+def test_host_facts_from_a_report() -> None:
+    report = HostReport(
+        hostname="i-0abc",
+        collected_at=datetime(2026, 11, 27, 10, tzinfo=UTC),
+        os=OsInfo(id="debian", version_id="12"),
+        ecosystem="Debian:12",
+        packages=(),
+        image=Image(id="ami-0abc99", name="base"),
+        labels={"env": "prod"},
+        collector="ssh",
+    )
+    facts = HostFacts.from_report(report)
+    assert facts == HostFacts("i-0abc", "Debian:12", {"env": "prod"}, "ami-0abc99", "ssh")
+    assert classify(POLICY, facts).bucket == "bookworm"
+    no_image = HostFacts.from_report(replace(report, image=None, ecosystem=""))
+    assert classify(POLICY, no_image).bucket == "agentless"

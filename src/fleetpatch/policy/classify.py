@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from fleetpatch.inventory.records import HostReport
 from fleetpatch.policy.records import Bucket, MatchRule, Policy
 
 
@@ -26,9 +27,21 @@ class HostFacts:
     image_id: str = ""
     collector: str = ""
 
+    @classmethod
+    def from_report(cls, report: HostReport) -> HostFacts:
+        return cls(
+            hostname=report.hostname,
+            ecosystem=report.ecosystem,
+            labels=dict(report.labels),
+            image_id=report.image.id if report.image else "",
+            collector=report.collector,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Classification:
+    """Where a host belongs: a bucket and its owner, or nothing (unclassified or in conflict)."""
+
     bucket: str | None
     owner: str | None
     conflict: tuple[str, ...] = ()
