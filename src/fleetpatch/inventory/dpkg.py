@@ -28,7 +28,7 @@ KNOWN_STATES = ON_DISK_STATES | {"config-files", "half-installed", "not-installe
 
 _FIELD = re.compile(r"^([!-9;-~][!-9;-~]*):(.*)$")  # any printable except ':' and space
 _SOURCE = re.compile(r"^(\S+)(?:\s+\((\S+)\))?$")
-# `[epoch:]upstream[-revision]`: the characters dpkg accepts, no empty part, no white space.
+# `[epoch:]upstream[-revision]`: a numeric epoch, the characters dpkg accepts, no empty part.
 _VERSION = re.compile(r"^(?:[0-9]+:)?[0-9A-Za-z](?:[0-9A-Za-z.+~:-]*[0-9A-Za-z.+~])?$")
 
 
@@ -84,10 +84,16 @@ def _package(fields: dict[str, str]) -> Package | None:
     version = fields.get("version", "")
     if not version:
         raise StanzaError(f"package {name}: no Version field")
-    if not _VERSION.match(version):
+    if not _valid_version(version):
         raise StanzaError(f"package {name}: bad version {version!r}")
     source, source_version = _source(fields.get("source", ""), name, version)
     return Package(name, version, fields.get("architecture", ""), source, source_version)
+
+
+def _valid_version(version: str) -> bool:
+    """dpkg's syntax: a colon anywhere means the text before the first one is the epoch."""
+    epoch, colon, _ = version.partition(":")
+    return bool(_VERSION.match(version)) and (not colon or epoch.isdigit())
 
 
 def _state(status: str | None, name: str) -> str:
@@ -106,7 +112,7 @@ def _source(value: str, name: str, version: str) -> tuple[str, str]:
     if match is None:
         raise StanzaError(f"package {name}: malformed Source {value!r}")
     source_version = match.group(2) or version
-    if not _VERSION.match(source_version):
+    if not _valid_version(source_version):
         raise StanzaError(f"package {name}: bad source version {source_version!r}")
     return match.group(1), source_version
 

@@ -167,7 +167,8 @@ def _one_line(exc: ValidationError) -> str:
     errors = exc.errors(include_url=False, include_input=False)
     first = errors[0]
     path = _path(first["loc"])
-    more = f" (and {len(errors) - 1} more problems)" if len(errors) > 1 else ""
+    extra = len(errors) - 1
+    more = f" (and {extra} more problem{'s' if extra > 1 else ''})" if extra else ""
     return f"{path or 'report'}: {first['msg']}{more}"
 
 
