@@ -34,53 +34,14 @@ from debian.debian_support import version_compare
 HERE = Path(__file__).resolve().parent
 LISTS = "/var/lib/apt/lists/*_dists_bookworm*_main_binary-amd64_Packages*"
 # Server packages a real fleet has that this build machine lacks; versions come from the lists.
-DEBIAN_EXTRAS = [
-    "postgresql-15",
-    "postgresql-client-15",
-    "postgresql-common",
-    "postgresql-client-common",
-    "libpq5",
-    "pgbouncer",
-    "patroni",
-    "nginx",
-    "nginx-common",
-    "haproxy",
-    "containerd",
-    "runc",
-    "conntrack",
-    "ebtables",
-    "socat",
-    "ethtool",
-    "openssh-server",
-    "openssh-sftp-server",
-    "chrony",
-    "unattended-upgrades",
-    "cloud-init",
-    "cloud-guest-utils",
-    "sudo",
-    "rsyslog",
-    "cron",
-    "logrotate",
-    "prometheus-node-exporter",
-    "smartmontools",
-    "ipmitool",
-    "mdadm",
-    "lvm2",
-    "ifupdown",
-    "isc-dhcp-client",
-    "grub-efi-amd64",
-    "grub-pc",
-    "lsof",
-    "tcpdump",
-    "htop",
-    "vim",
-    "tmux",
-    "fail2ban",
-    "iptables",
-    "nftables",
-    "linux-image-amd64",
-    "linux-image-cloud-amd64",
-]
+DEBIAN_EXTRAS = str.split(
+    "postgresql-15 postgresql-client-15 postgresql-common postgresql-client-common libpq5 "
+    "pgbouncer patroni nginx nginx-common haproxy containerd runc conntrack ebtables socat "
+    "ethtool openssh-server openssh-sftp-server chrony unattended-upgrades cloud-init "
+    "cloud-guest-utils sudo rsyslog cron logrotate prometheus-node-exporter smartmontools "
+    "ipmitool mdadm lvm2 ifupdown isc-dhcp-client grub-efi-amd64 grub-pc lsof tcpdump htop "
+    "vim tmux fail2ban iptables nftables linux-image-amd64 linux-image-cloud-amd64"
+)
 KERNEL = re.compile(r"^linux-image-(6\.1\.0-\d+-(?:cloud-)?amd64)$")
 ALMA_SKIP = re.compile(
     r"(-devel|-debuginfo|-debugsource|-doc|-docs|-static|-tests?|-javadoc|-examples|-demo)$"
