@@ -132,6 +132,11 @@ CASES = [
         "fleet.yaml:6: buckets[0].owner: expected a string, got 7; quote it",
     ),
     (
+        "wrong type: YAML reads a date",
+        edit("    owner: dba", "    owner: 2026-11-27"),
+        "fleet.yaml:6: buckets[0].owner: expected a string, got 2026-11-27; quote it",
+    ),
+    (
         "wrong type: list expected",
         edit("    match:\n      - hostname_regex:", "    match:\n      hostname_regex:"),
         "fleet.yaml:15: buckets[0].match: expected a list, got a mapping",

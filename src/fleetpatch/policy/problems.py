@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import types
 import typing
+from datetime import date
 from difflib import get_close_matches
 from typing import Any
 
@@ -74,7 +75,7 @@ def describe(error: ErrorDetails, model: type[BaseModel]) -> str:
 
 
 def _is_plain_scalar(value: Any) -> bool:
-    return isinstance(value, int | float | bool) or value is None
+    return isinstance(value, int | float | bool | date) or value is None
 
 
 def known_keys(model: type[BaseModel], loc: tuple[int | str, ...]) -> list[str]:
