@@ -201,3 +201,23 @@ def test_index_counts_and_unknown_names() -> None:
     assert len(index) == 754 + 6 + 189
     assert index.versions(ECOSYSTEM, "no-such-package") == ()
     assert index.versions("Debian:11", "curl") == ()
+
+
+def test_rpm_noarch_counts_like_all() -> None:
+    alma = "AlmaLinux:9"
+    entries = [
+        replace(_entry("tzdata", "2024b-2.el9", "noarch", "baseos"), ecosystem=alma),
+        replace(_entry("openssl", "1:3.0.7-29.el9", "x86_64", "baseos"), ecosystem=alma),
+        replace(_entry("openssl", "1:3.2.2-6.el9", "aarch64", "baseos"), ecosystem=alma),
+    ]
+    installed = [
+        Package("tzdata", "2024a-1.el9", "noarch"),
+        Package("openssl", "1:3.0.7-27.el9", "x86_64"),
+    ]
+    got = outdated(
+        installed, CatalogIndex(entries), ecosystem=alma, arch="x86_64", suites=["baseos"]
+    )
+    assert [(u.name, u.candidate, u.arch) for u in got] == [
+        ("openssl", "1:3.0.7-29.el9", "x86_64"),
+        ("tzdata", "2024b-2.el9", "noarch"),
+    ]

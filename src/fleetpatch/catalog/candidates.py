@@ -8,8 +8,8 @@ package is upgradable when that version is strictly newer than the installed one
 
 - suites: by default the release's codename and its `-updates` and `-security` suites; backports
   are left out (their Release says `NotAutomatic`, apt gives them priority 100);
-- architecture: a package installed as the native architecture or `all` can move to a version
-  built for the native architecture or `all` (packages switch between the two); a foreign-arch
+- architecture: a package installed as the native architecture or `all` (`noarch` for RPM and apk)
+  can move to a version built for either (packages switch between the two); a foreign-arch
   package (`libc6:i386`) only to versions of that architecture;
 - installed but offered by no suite (local, obsolete): not upgradable;
 - installed newer than every offer (e.g. from backports): not upgradable;
@@ -58,9 +58,13 @@ def in_suites(origin: Origin, suites: Collection[str]) -> bool:
     return origin.suite in suites or origin.codename in suites or origin.archive in suites
 
 
+_NEUTRAL_ARCHES = ("all", "noarch")  # dpkg's and RPM/apk's architecture-independent packages
+
+
 def arch_fits(installed_arch: str, offered_arch: str, native_arch: str) -> bool:
-    if installed_arch in (native_arch, "all", ""):
-        return offered_arch in (native_arch, "all")
+    """Whether a version built for `offered_arch` can replace one installed as `installed_arch`."""
+    if installed_arch in (native_arch, "", *_NEUTRAL_ARCHES):
+        return offered_arch == native_arch or offered_arch in _NEUTRAL_ARCHES
     return offered_arch == installed_arch
 
 
