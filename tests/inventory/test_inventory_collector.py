@@ -190,13 +190,20 @@ def dpkg_query_installed() -> set[Package]:
 
 @pytest.mark.oracle
 def test_this_machine_matches_dpkg_query() -> None:
-    expected = dpkg_query_installed()
+    """Exactly dpkg-query's packages, versions and sources. Other processes may be installing
+    packages meanwhile, so the comparison is retried until dpkg-query gives the same answer
+    before and after the collection."""
     if not Path("/var/lib/dpkg/status").exists():
+        require_tool("dpkg-query")
         pytest.fail("dpkg-query is installed but /var/lib/dpkg/status is missing")
-    report = LocalCollector().collect(datetime.now(UTC))
+    for _ in range(5):
+        before = dpkg_query_installed()
+        report = LocalCollector().collect(datetime.now(UTC))
+        if dpkg_query_installed() == before:
+            break
     assert report.collector == "local"
     assert len(report.packages) == len(set(report.packages))
-    assert set(report.packages) == expected
+    assert set(report.packages) == before
     assert report.boot_id == Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     assert report.kernel.running == os.uname().release
     assert report.boot_time is not None
