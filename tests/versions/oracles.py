@@ -12,7 +12,9 @@ import os
 import random
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -75,10 +77,12 @@ def rpm_oracle(pairs: list[tuple[str, str]]) -> list[int]:
     return _run(["/usr/bin/python3", "-c", PYTHON_RPM], pairs)
 
 
-def real_pairs(path: Path, sort_key: object, seed: int, randoms: int) -> list[tuple[str, str]]:
+def real_pairs(
+    path: Path, sort_key: Callable[[str], Any], seed: int, randoms: int
+) -> list[tuple[str, str]]:
     """Adjacent pairs in version order (the hard cases), both ways, plus random pairs."""
     versions = [v for v in path.read_text("utf-8").splitlines() if v]
-    ordered = sorted(versions, key=sort_key)  # type: ignore[arg-type]
+    ordered = sorted(versions, key=sort_key)
     pairs = list(itertools.pairwise(ordered))
     pairs += [(b, a) for a, b in pairs[::2]]
     pairs += list(itertools.pairwise(versions))
