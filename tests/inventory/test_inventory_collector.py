@@ -90,6 +90,8 @@ def test_image_root_leaves_running_facts_absent(debian_root: Path) -> None:
     assert report.reboot_required.flag is None
     assert report.arch == ""  # an image's arch is not the collecting machine's
     assert runner.calls == []
+    (debian_root / "etc" / "machine-id").write_text("uninitialized\n")
+    assert LocalCollector(root=debian_root, runner=runner).collect(NOW).machine_id == ""
 
 
 def test_hostname_override_and_missing_hostname(debian_root: Path) -> None:

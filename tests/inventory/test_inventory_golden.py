@@ -82,3 +82,10 @@ def test_malformed_apk_reports_records_without_name() -> None:
     assert parsed.packages == ()
     assert "line 8: record without P: (name)" in parsed.problems
     assert len(parsed.problems) == 5
+
+
+def test_apk_virtual_packages_are_left_out() -> None:
+    text = "P:.build-deps\nV:20241127.120000\nA:noarch\n\nP:musl\nV:1.2.5-r0\nA:x86_64\no:musl\n"
+    parsed = parse_apk_installed(text)
+    assert [p.name for p in parsed.packages] == ["musl"]
+    assert parsed.problems == ()

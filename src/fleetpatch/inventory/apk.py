@@ -4,6 +4,10 @@ The file is a list of blank-line-separated records of `X:value` lines with one-l
 `P:` name, `V:` version (`1.2.3-r4`), `A:` architecture, `o:` origin, the source (aport) the
 package was built from; Alpine's advisories (secdb, OSV) name origins. The origin's version is the
 package's version: one aport build makes all its subpackages at one version.
+
+Virtual packages (`apk add --virtual .build-deps ...`) are records too, named with a leading dot,
+versioned by their creation date and without files or origin. They are bookkeeping, not software,
+so they are left out: no advisory or catalog names them.
 """
 
 from __future__ import annotations
@@ -22,9 +26,12 @@ def parse_apk_installed(text: str) -> ParsedPackages:
     problems: list[str] = []
     for stanza in split_stanzas(text):
         try:
-            packages.append(_package(stanza))
+            package = _package(stanza)
         except ValueError as exc:
             problems.append(str(exc))
+            continue
+        if not package.name.startswith("."):
+            packages.append(package)
     return ParsedPackages(tuple(packages), tuple(problems))
 
 

@@ -101,7 +101,7 @@ class LocalCollector:
             os=os_info(os_values),
             ecosystem=ecosystem_of(os_values),
             packages=db.parsed.packages,
-            machine_id=files.first_line("etc/machine-id"),
+            machine_id=_machine_id(files.first_line("etc/machine-id")),
             arch=db.arch or self._uname_arch(db.kind, live),
             kernel=KernelFacts(running=running, installed=kernels),
             boot_time=boot_time,
@@ -158,6 +158,11 @@ class LocalCollector:
                     extra += parse_needs_restarting_conf(conf)
             return from_install_times(db.parsed.installed_at, boot_time, extra)
         return from_running_kernel(running, kernels)
+
+
+def _machine_id(value: str) -> str:
+    """Images ship an empty file or systemd's `uninitialized` marker until first boot."""
+    return "" if value == "uninitialized" else value
 
 
 def _boot_time(proc_stat: str | None) -> datetime | None:
