@@ -161,3 +161,12 @@ def test_a_fleet_needs_an_aware_now_and_a_sane_count() -> None:
     with pytest.raises(InputError):
         list(generate_fleet(-1, seed=1, now=NOW))
     assert list(generate_fleet(0, seed=1, now=NOW)) == []
+
+
+@pytest.mark.parametrize("seed", [0, 3, 4, 11])
+def test_metal_01_is_up_412_days_on_an_old_kernel_for_any_seed(seed: int) -> None:
+    metal_01 = next(r for r in generate_fleet(40, seed=seed, now=NOW) if r.hostname == "metal-01")
+    assert metal_01.boot_time is not None
+    assert (metal_01.collected_at - metal_01.boot_time).days == 412
+    assert len(metal_01.kernel.installed) == 2
+    assert metal_01.kernel.running == metal_01.kernel.installed[0]

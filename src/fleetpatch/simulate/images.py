@@ -131,8 +131,11 @@ def group_cutoffs(image: ImageSpec, histories: list[PackageHistory]) -> dict[str
 
 
 def upgraded(image: ImageSpec, group: str, level: int) -> bool:
-    """Nested upgrades: a group upgraded at some level stays upgraded at every higher level."""
-    return unit(image.seed, group, "upgrade") < 0.9 * level / (PATCH_LEVELS - 1)
+    """Nested upgrades: a group upgraded at some level stays upgraded at every higher level.
+
+    The top level is fully patched: every group at its newest version, every kernel installed.
+    """
+    return unit(image.seed, group, "upgrade") < level / (PATCH_LEVELS - 1)
 
 
 def pick(history: PackageHistory, cutoff: int) -> Package:
