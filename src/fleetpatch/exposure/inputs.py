@@ -1,0 +1,59 @@
+"""What evaluation reads: hosts without package lists, and the fleet's distinct package versions.
+
+These are structural protocols so the store's records (report headers, package versions with ids)
+are evaluated as they are, without copying 100,000 hosts into another shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+from fleetpatch.inventory.records import Image, KernelFacts, RebootEvidence
+
+
+class HostInput(Protocol):
+    """The latest report of one host, its packages given by `package_set_id`."""
+
+    @property
+    def hostname(self) -> str: ...
+    @property
+    def collected_at(self) -> datetime: ...
+    @property
+    def ecosystem(self) -> str: ...
+    @property
+    def arch(self) -> str: ...
+    @property
+    def kernel(self) -> KernelFacts: ...
+    @property
+    def boot_time(self) -> datetime | None: ...
+    @property
+    def reboot_required(self) -> RebootEvidence: ...
+    @property
+    def image(self) -> Image | None: ...
+    @property
+    def labels(self) -> Mapping[str, str]: ...
+    @property
+    def collector(self) -> str: ...
+    @property
+    def package_set_id(self) -> int: ...
+
+
+class VersionInput(Protocol):
+    """One distinct installed package version of the fleet, with a fleet-wide id."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def ecosystem(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def arch(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def source_version(self) -> str: ...
