@@ -47,7 +47,9 @@ I0 = {"introduced": "0"}
         ("1:0.1", ("not_affected", None)),  # the epoch puts it above the fix
     ],
 )
-def test_introduced_zero_then_fixed(osv: Builder, version: str, expected: tuple) -> None:
+def test_introduced_zero_then_fixed(
+    osv: Builder, version: str, expected: tuple[str, str | None]
+) -> None:
     index = _index(osv("A-1", "Debian:12", "pkg", I0, {"fixed": "1.5"}))
     assert _status(index, version) == expected
 
@@ -64,7 +66,7 @@ def test_introduced_zero_then_fixed(osv: Builder, version: str, expected: tuple)
     ],
 )
 def test_two_introduced_fixed_pairs_in_any_order(
-    osv: Builder, version: str, expected: tuple
+    osv: Builder, version: str, expected: tuple[str, str | None]
 ) -> None:
     events = [{"fixed": "2.5"}, {"introduced": "1.0"}, {"introduced": "2.0"}, {"fixed": "1.5"}]
     index = _index(osv("A-1", "Debian:12", "pkg", *events))
@@ -80,7 +82,9 @@ def test_two_introduced_fixed_pairs_in_any_order(
         ("1.5+b1", ("not_affected", None)),
     ],
 )
-def test_last_affected_is_inclusive(osv: Builder, version: str, expected: tuple) -> None:
+def test_last_affected_is_inclusive(
+    osv: Builder, version: str, expected: tuple[str, str | None]
+) -> None:
     index = _index(osv("A-1", "Debian:12", "pkg", {"introduced": "1.0"}, {"last_affected": "1.5"}))
     assert _status(index, version) == expected
 

@@ -24,6 +24,7 @@ from typing import Any
 from fleetpatch.advisories.ecosystems import family, normalize_ecosystem
 from fleetpatch.advisories.records import (
     FIXED,
+    INTRODUCED,
     LIMIT,
     Advisory,
     Affected,
@@ -50,7 +51,13 @@ class CompiledRange:
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One advisory's affected data for one (normalised ecosystem, package)."""
+    """One advisory's affected data for one (normalised ecosystem, package).
+
+    `floor` and `ceiling` bound what the ranges can match, so most versions are answered
+    without walking events: nothing below the lowest ``introduced`` (`floor`, None when no range
+    has one) is affected, nor anything at or above `ceiling`, the highest position at which a
+    range ends with ``fixed`` (`TOP` when some range stays open).
+    """
 
     advisory: Advisory
     ecosystem: str
@@ -59,6 +66,9 @@ class Entry:
     versions: frozenset[str]
     positions: frozenset[Position]
     severity: Severity
+    aliases: tuple[str, ...]
+    floor: Position | None
+    ceiling: Position
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +166,7 @@ def _entry(
     ]
     listed = {v for part in parts for v in part.versions}
     severities = [p.severity for p in parts if p.severity is not None]
+    introduced = [at for rng in ranges for at, kind in rng.events if kind == INTRODUCED]
     return Entry(
         advisory=advisory,
         ecosystem=ecosystem,
@@ -164,7 +175,17 @@ def _entry(
         versions=frozenset(listed),
         positions=frozenset(_listed_positions(sorted(listed), positions, where, problems)),
         severity=severities[0] if severities else advisory.severity,
+        aliases=advisory.cve_ids,
+        floor=min(introduced) if introduced else None,
+        ceiling=max((_ceiling(rng) for rng in ranges), default=TOP),
     )
+
+
+def _ceiling(rng: CompiledRange) -> Position:
+    """Where a range ends for good: its last event when that is ``fixed``, else `TOP`."""
+    if rng.events and rng.events[-1][1] == FIXED:
+        return rng.events[-1][0]
+    return TOP
 
 
 def _compile(

@@ -40,17 +40,19 @@ def match(
     entry, when it has one, decides instead of its plain ``Ubuntu:<release>`` entry.
     Raises `VersionError` when `version` is not valid in the ecosystem's scheme.
     """
-    seen: set[str] = set()
+    ecosystems = lookup_ecosystems(ecosystem, pro=pro)
     findings: list[Finding] = []
-    for eco in lookup_ecosystems(ecosystem, pro=pro):
+    seen: set[str] = set()
+    for eco in ecosystems:
         entries = index.lookup(eco, package)
         if not entries:
             continue
         position = position_of(eco, version)
         for entry in entries:
-            if entry.advisory.id in seen:
-                continue
-            seen.add(entry.advisory.id)
+            if len(ecosystems) > 1:
+                if entry.advisory.id in seen:
+                    continue
+                seen.add(entry.advisory.id)
             finding = _finding(entry, version, position)
             if finding is not None:
                 findings.append(finding)
@@ -74,8 +76,11 @@ def is_affected(rng: CompiledRange, position: Position) -> bool:
 
 
 def _finding(entry: Entry, version: str, position: Position) -> Finding | None:
-    hits = [rng for rng in entry.ranges if is_affected(rng, position)]
-    listed = version in entry.versions or position in entry.positions
+    bounded = entry.floor is not None and entry.floor <= position < entry.ceiling
+    listed = bool(entry.versions) and (version in entry.versions or position in entry.positions)
+    if not bounded and not listed:
+        return None
+    hits = [rng for rng in entry.ranges if is_affected(rng, position)] if bounded else []
     if not hits and not listed:
         return None
     fixed = _lowest_fix_above(hits or entry.ranges, position)
@@ -87,7 +92,7 @@ def _finding(entry: Entry, version: str, position: Position) -> Finding | None:
         status=AFFECTED_NO_FIX if fixed is None else AFFECTED_FIX_AVAILABLE,
         fixed_version=fixed,
         severity=entry.severity,
-        aliases=entry.advisory.cve_ids,
+        aliases=entry.aliases,
     )
 
 
