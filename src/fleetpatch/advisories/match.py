@@ -38,7 +38,8 @@ def match(
 
     `pro` says the host is attached to Ubuntu Pro: then an advisory's ``Ubuntu:Pro:<release>``
     entry, when it has one, decides instead of its plain ``Ubuntu:<release>`` entry.
-    Raises `VersionError` when `version` is not valid in the ecosystem's scheme.
+    Raises `VersionError` when some advisory names the package and `version` is not valid in
+    the ecosystem's scheme (a package no advisory names is not parsed at all).
     """
     ecosystems = lookup_ecosystems(ecosystem, pro=pro)
     findings: list[Finding] = []
