@@ -1,0 +1,169 @@
+"""Drift: how each installed package stands against the fleet's canonical patch level.
+
+The canonical level of a package (per ecosystem) comes from the policy's baselines:
+
+- a pinned baseline (`openssh-server: "1:9.2p1-2+deb12u3"`) is that version, whatever the catalog
+  holds;
+- `latest` is the highest version the ecosystem's default suites offer (any architecture) whose
+  first-seen time is at least `soak_days` before `now`. A version first seen only "at least since"
+  a Release date counts as soaked once that date is old enough: it was published no later. When no
+  version has soaked yet there is no level, and the package is not judged;
+- packages without a baseline get no level, unless `all_packages` is set: then the same
+  `latest`-after-`default_soak_days` rule applies to every package the fleet runs (`packages`;
+  levels of packages nobody runs would never be read). It is off by default because a fleet-wide
+  level makes every package that is behind also drifted, which `updates` already reports.
+
+A baseline's `ecosystem` is empty (every ecosystem evaluated), a release prefix such as `Debian:`
+or an exact ecosystem; the most specific baseline wins. A pin without an ecosystem applies only
+where the catalog knows the package, so a Debian pin does not judge an AlmaLinux package of the
+same name.
+
+Drift compares an installed version with its level: `behind` (older), `ahead` (newer, e.g. from
+backports or a manual install) or None (on the level, or no level).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from fleetpatch.catalog.candidates import CatalogIndex, in_suites
+from fleetpatch.errors import InputError
+from fleetpatch.exposure.updates import (
+    PackageKey,
+    VersionSeen,
+    suites_for_ecosystem,
+    version_times,
+)
+from fleetpatch.policy.records import Baseline
+from fleetpatch.versions import scheme_for_ecosystem, sort_key, validate
+
+Direction = Literal["behind", "ahead"]
+LevelKey = tuple[str, str]
+"""(ecosystem, package name)."""
+
+LATEST = "latest"
+
+
+@dataclass(frozen=True, slots=True)
+class CanonicalLevel:
+    """The one target version of a package in an ecosystem, and why it is that one."""
+
+    version: str
+    pinned: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """An installed version against its canonical level (`canonical` None: no level)."""
+
+    canonical: str | None
+    direction: Direction | None
+
+
+def canonical_levels(
+    baselines: Sequence[Baseline],
+    index: CatalogIndex,
+    *,
+    ecosystems: Sequence[str],
+    now: datetime,
+    default_soak_days: float,
+    all_packages: bool = False,
+    packages: Iterable[LevelKey] = (),
+    suites_for: Callable[[str], Sequence[str]] = suites_for_ecosystem,
+) -> dict[LevelKey, CanonicalLevel]:
+    """The canonical level of every package that has one, as of `now` (aware).
+
+    `ecosystems` are those evaluated (a baseline without an ecosystem applies to each);
+    `packages` the (ecosystem, name) pairs the fleet runs, levelled when `all_packages` is set.
+    """
+    if now.tzinfo is None:
+        raise InputError("now must be an aware datetime (UTC)")
+    levels: dict[LevelKey, CanonicalLevel | None] = {}
+    if all_packages:
+        for ecosystem, name in packages:
+            soaked = _soaked(index, ecosystem, name, suites_for(ecosystem), now, default_soak_days)
+            levels[(ecosystem, name)] = _latest_level(soaked, default_soak_days, "default")
+    for baseline in sorted(baselines, key=_specificity):
+        for ecosystem in _targets(baseline, ecosystems):
+            key = (ecosystem, baseline.package)
+            if baseline.version != LATEST:
+                if baseline.ecosystem or index.versions(*key):
+                    levels[key] = _pinned_level(baseline, ecosystem)
+                continue
+            suites = suites_for(ecosystem)
+            soaked = _soaked(index, ecosystem, baseline.package, suites, now, baseline.soak_days)
+            levels[key] = _latest_level(soaked, baseline.soak_days, "baseline")
+    return {key: level for key, level in levels.items() if level is not None}
+
+
+def _specificity(baseline: Baseline) -> int:
+    if not baseline.ecosystem:
+        return 0
+    return 1 if baseline.ecosystem.endswith(":") else 2
+
+
+def _targets(baseline: Baseline, ecosystems: Sequence[str]) -> tuple[str, ...]:
+    if not baseline.ecosystem:
+        return tuple(ecosystems)
+    if baseline.ecosystem.endswith(":"):
+        return tuple(e for e in ecosystems if e.startswith(baseline.ecosystem))
+    return (baseline.ecosystem,)
+
+
+def _pinned_level(baseline: Baseline, ecosystem: str) -> CanonicalLevel:
+    validate(scheme_for_ecosystem(ecosystem), baseline.version)
+    return CanonicalLevel(baseline.version, pinned=True, reason="pinned by baseline")
+
+
+def _soaked(
+    index: CatalogIndex,
+    ecosystem: str,
+    name: str,
+    suites: Sequence[str],
+    now: datetime,
+    soak_days: float,
+) -> VersionSeen | None:
+    """The highest version of `name` in `suites` first seen at least `soak_days` before `now`."""
+    offered = [e for e in index.versions(ecosystem, name) if in_suites(e.origin, suites)]
+    cutoff = now - timedelta(days=soak_days)
+    times = version_times(offered, scheme_for_ecosystem(ecosystem))
+    return next((seen for seen in reversed(times) if seen.at <= cutoff), None)
+
+
+def _latest_level(soaked: VersionSeen | None, soak_days: float, by: str) -> CanonicalLevel | None:
+    if soaked is None:
+        return None
+    since = soaked.at.date().isoformat() + ("" if soaked.exact else " or earlier")
+    reason = f"latest after {soak_days:g} days soak ({by}): first seen {since}"
+    return CanonicalLevel(soaked.version, pinned=False, reason=reason)
+
+
+def packages_of(keys: Iterable[PackageKey]) -> frozenset[LevelKey]:
+    """The (ecosystem, name) pairs of installed package keys, for `canonical_levels(packages=)`."""
+    return frozenset((key[0], key[2]) for key in keys)
+
+
+def drift_of(
+    keys: Iterable[PackageKey], levels: Mapping[LevelKey, CanonicalLevel]
+) -> dict[PackageKey, Drift]:
+    """Each installed package version against the canonical level of its package."""
+    drifts: dict[PackageKey, Drift] = {}
+    for key in keys:
+        ecosystem, _, name, version, _ = key
+        level = levels.get((ecosystem, name))
+        if level is None:
+            drifts[key] = Drift(None, None)
+            continue
+        scheme = scheme_for_ecosystem(ecosystem)
+        installed, canonical = sort_key(scheme, version), sort_key(scheme, level.version)
+        direction: Direction | None = None
+        if installed < canonical:
+            direction = "behind"
+        elif installed > canonical:
+            direction = "ahead"
+        drifts[key] = Drift(level.version, direction)
+    return drifts
