@@ -55,7 +55,14 @@ _EL_REPOS = ("baseos", "appstream", "extras")
 
 @dataclass(frozen=True, slots=True)
 class PackageUpdate:
-    """What the catalog says about one installed package version on hosts of one architecture."""
+    """What the catalog says about one installed package version on hosts of one architecture.
+
+    `candidate` and its `origins` (in the order of the host's suites) are set only when strictly
+    newer than the installed version; `security_suite` says a security suite offers it.
+    `oldest_newer_first_seen` is the time `days_behind` counts from, `first_seen_exact` False when
+    that time is only "at least since"; `newer_versions` counts distinct newer versions offered.
+    `offered` is False when no suite of the ecosystem has the package at all (unknown).
+    """
 
     candidate: str | None
     origins: tuple[Origin, ...]
@@ -108,7 +115,7 @@ def _non_apt_suites(ecosystem: str) -> tuple[str, ...]:
     raise InputError(f"no default repositories for {ecosystem!r}: name them")
 
 
-def version_times(entries: Iterable[CatalogEntry], scheme: str) -> tuple[VersionSeen, ...]:
+def version_times(entries: Iterable[CatalogEntry], scheme_name: str) -> tuple[VersionSeen, ...]:
     """Distinct versions of `entries`, oldest version first, each with its earliest first-seen.
 
     When entries of one version disagree, the earliest time wins; it is exact only when every
@@ -116,7 +123,7 @@ def version_times(entries: Iterable[CatalogEntry], scheme: str) -> tuple[Version
     """
     seen = _earliest_by_version(entries)
     ordered = sorted(
-        (VersionSeen(v, sort_key(scheme, v), at, exact) for v, (at, exact) in seen.items()),
+        (VersionSeen(v, sort_key(scheme_name, v), at, exact) for v, (at, exact) in seen.items()),
         key=lambda s: s.key,
     )
     return tuple(ordered)
