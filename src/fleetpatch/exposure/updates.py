@@ -269,7 +269,7 @@ def _behind(
 ) -> PackageUpdate:
     # `_timeline` filters as `candidate` does, so a newer version exists exactly when the
     # candidate is newer than the installed version.
-    at, exact = timeline.suffix_first[-1]
+    at, exact = timeline.suffix_first[first_newer]
     version, origins = best
     return PackageUpdate(
         candidate=version,
