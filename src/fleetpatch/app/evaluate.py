@@ -1,0 +1,246 @@
+"""Evaluation use cases: the whole fleet at once, or one host after a new report.
+
+`evaluate_fleet` loads what the store knows (current reports, package sets, distinct package
+versions, catalog, advisories), runs the pure evaluation (`fleetpatch.exposure`) and writes the
+derived rows in one transaction. `Upstream` holds the loaded catalog and advisory indexes so a
+long-running process (the server) loads them once and re-evaluates single hosts in milliseconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from fleetpatch.advisories.index import AdvisoryIndex
+from fleetpatch.catalog.candidates import CatalogIndex
+from fleetpatch.errors import NotFoundError
+from fleetpatch.exposure.drift import canonical_levels
+from fleetpatch.exposure.evaluate import FleetEvaluation
+from fleetpatch.exposure.evaluate import evaluate_fleet as evaluate_pure
+from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts
+from fleetpatch.exposure.rollups import Rollup, total
+from fleetpatch.exposure.sets import summarise_set
+from fleetpatch.exposure.status import HostStatus, evaluate_host
+from fleetpatch.policy.records import Policy
+from fleetpatch.store import HostRepository, PackageRepository, PackageVersion, Store
+from fleetpatch.store.advisories import AdvisoryRepository
+from fleetpatch.store.catalog import CatalogRepository
+from fleetpatch.store.evaluations import (
+    FLEET_KEY,
+    NONE_KEY,
+    EvaluationInfo,
+    EvaluationRepository,
+    HistoryPoint,
+)
+from fleetpatch.store.fleet import FleetReader
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """The catalog and advisories as loaded indexes, plus their sizes for the record."""
+
+    catalog: CatalogIndex
+    advisories: AdvisoryIndex
+    catalog_entries: int
+    advisory_records: int
+
+    def sources(self, policy: Policy, keys: Iterable[tuple[str, str]], now: datetime) -> Sources:
+        ecosystems = sorted({eco for eco, _ in keys})
+        levels = canonical_levels(
+            policy.baselines,
+            self.catalog,
+            ecosystems=ecosystems,
+            now=now,
+            default_soak_days=policy.defaults.soak_days,
+        )
+        return Sources(catalog=self.catalog, advisories=self.advisories, levels=levels)
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationSummary:
+    info: EvaluationInfo
+    fleet: Rollup
+    by_bucket: tuple[Rollup, ...]
+    by_owner: tuple[Rollup, ...]
+
+
+def load_upstream(session: Session, ecosystems: Iterable[str] | None = None) -> Upstream:
+    wanted = None if ecosystems is None else sorted(set(ecosystems))
+    catalog = CatalogRepository(session).index(wanted)
+    advisories_repo = AdvisoryRepository(session)
+    advisories = advisories_repo.index(wanted)
+    return Upstream(
+        catalog=catalog,
+        advisories=advisories,
+        catalog_entries=len(catalog),
+        advisory_records=sum(advisories_repo.count_by_ecosystem().values()),
+    )
+
+
+def evaluate_fleet(
+    store: Store,
+    policy: Policy,
+    *,
+    now: datetime,
+    upstream: Upstream | None = None,
+    progress: Progress | None = None,
+) -> EvaluationSummary:
+    """Evaluate every host and replace the stored status; one transaction."""
+    say = progress or (lambda _msg: None)
+    started = time.perf_counter()
+    with store.session(write=True) as session:
+        fleet = FleetReader(session)
+        say("loading hosts")
+        hosts = HostRepository(session).current()
+        refs = fleet.host_refs()
+        say(f"loading package sets of {len(hosts)} hosts")
+        sets = fleet.set_members({h.package_set_id for h in hosts})
+        versions = {v.id: v for v in PackageRepository(session).distinct_versions()}
+        say(f"loading catalog and advisories ({len(versions)} distinct package versions)")
+        upstream = upstream or load_upstream(session, {h.ecosystem for h in hosts})
+        sources = upstream.sources(policy, _package_names(versions.values()), now)
+        say("evaluating")
+        result = evaluate_pure(hosts, sets, versions, policy=policy, sources=sources, now=now)
+        say(f"writing {len(result.hosts)} host states")
+        info = EvaluationInfo(
+            id=0,
+            evaluated_at=now,
+            hosts=len(hosts),
+            package_sets=len(sets),
+            package_versions=len(versions),
+            catalog_entries=upstream.catalog_entries,
+            advisories=upstream.advisory_records,
+            seconds=0.0,
+        )
+        repo = EvaluationRepository(session)
+        evaluation_id = repo.add_evaluation(info)
+        repo.replace_all(
+            result.hosts, refs, result.sets, evaluation_id=evaluation_id, evaluated_at=now
+        )
+        repo.record_history(history_points(result, now))
+        seconds = time.perf_counter() - started
+        repo.set_seconds(evaluation_id, seconds)
+    info = replace(info, id=evaluation_id, seconds=seconds)
+    log.info("evaluated %d hosts in %.2f s", len(hosts), seconds)
+    return EvaluationSummary(info, _total(result), result.by_bucket, result.by_owner)
+
+
+def _package_names(versions: Iterable[PackageVersion]) -> set[tuple[str, str]]:
+    return {(v.ecosystem, v.name) for v in versions}
+
+
+def _total(result: FleetEvaluation) -> Rollup:
+    return total(result.hosts)
+
+
+def history_points(result: FleetEvaluation, now: datetime) -> list[HistoryPoint]:
+    """Today's points: the fleet, every bucket and every owner."""
+    day = now.date()
+    groups: list[tuple[str, Sequence[Rollup]]] = [
+        ("fleet", (_total(result),)),
+        ("bucket", result.by_bucket),
+        ("owner", result.by_owner),
+    ]
+    return [
+        HistoryPoint(
+            day=day,
+            scope=scope,
+            key=FLEET_KEY if scope == "fleet" else (r.key or NONE_KEY),
+            hosts=r.hosts,
+            patched=r.patched,
+            critical_or_high=r.critical_or_high,
+            pending_reboot=r.pending_reboot,
+            stale=r.stale,
+            uptime_over_limit=r.uptime_over_limit,
+            drifted=r.drifted,
+            unclassified=r.unclassified,
+            days_behind_mean=r.days_behind_mean,
+            days_behind_max=r.days_behind_max,
+        )
+        for scope, rollups in groups
+        for r in rollups
+    ]
+
+
+def evaluate_host_now(
+    store: Store,
+    policy: Policy,
+    hostname: str,
+    *,
+    now: datetime,
+    upstream: Upstream | None = None,
+) -> HostStatus:
+    """Re-evaluate one host after a new report; rollups follow because they are SQL aggregates.
+
+    A package set already summarised by the last evaluation needs neither the catalog nor the
+    advisories; a new set is summarised from its members (with `upstream`, loaded once by a
+    long-running caller, this stays in milliseconds).
+    """
+    with store.session(write=True) as session:
+        header = HostRepository(session).current_for(hostname)
+        if header is None:
+            raise NotFoundError(f"host {hostname!r} has no report")
+        repo = EvaluationRepository(session)
+        summary = repo.summary(header.package_set_id, header.arch)
+        if summary is None:
+            members = FleetReader(session).set_members({header.package_set_id})
+            facts = _facts_for(
+                session, policy, members, header.arch, header.ecosystem, upstream, now
+            )
+            summary = summarise_set(members[header.package_set_id], facts, header.arch)
+            latest = repo.latest()
+            if latest is not None:
+                repo.add_summary(
+                    header.package_set_id, header.arch, summary, evaluation_id=latest.id
+                )
+        status = evaluate_host(header, summary, policy=policy, now=now)
+        refs = FleetReader(session).host_refs([hostname])
+        repo.upsert_status(status, refs[hostname], now)
+        return status
+
+
+def _facts_for(
+    session: Session,
+    policy: Policy,
+    members: Mapping[int, Sequence[int]],
+    arch: str,
+    ecosystem: str,
+    upstream: Upstream | None,
+    now: datetime,
+) -> dict[tuple[str, int], PackageFacts]:
+    ids = {vid for ms in members.values() for vid in ms}
+    versions = PackageRepository(session).versions(ids)
+    upstream = upstream or load_upstream(session, [ecosystem])
+    sources = upstream.sources(policy, _package_names(versions.values()), now)
+    return package_facts({arch: ids}, versions, sources=sources, now=now)
+
+
+def host_facts(
+    store: Store, policy: Policy, hostname: str, *, now: datetime, upstream: Upstream | None = None
+) -> tuple[HostStatus | None, list[tuple[PackageVersion, PackageFacts]]]:
+    """One host's stored status and the facts of each of its packages (for `outdated`/`vulns`)."""
+    with store.session() as session:
+        header = HostRepository(session).current_for(hostname)
+        if header is None:
+            raise NotFoundError(f"host {hostname!r} has no report; see `fleetpatch hosts`")
+        members = FleetReader(session).set_members({header.package_set_id})
+        ids = set(members[header.package_set_id])
+        versions = PackageRepository(session).versions(ids)
+        upstream = upstream or load_upstream(session, [header.ecosystem])
+        sources = upstream.sources(policy, _package_names(versions.values()), now)
+        facts = package_facts({header.arch: ids}, versions, sources=sources, now=now)
+        status = EvaluationRepository(session).status(hostname)
+    rows = sorted(
+        ((versions[vid], facts[(header.arch, vid)]) for vid in ids),
+        key=lambda pair: (pair[0].name, pair[0].arch),
+    )
+    return status, rows

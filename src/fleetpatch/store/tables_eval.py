@@ -1,0 +1,124 @@
+"""Evaluation tables: each host's latest derived status, evaluations run, and daily history points.
+
+`host_status` is derived data: every evaluation rewrites it from the evidence, so it can always be
+rebuilt (`fleetpatch evaluate`). It exists so that listings, the dashboard and `/metrics` read one
+narrow indexed table instead of re-deriving 100,000 hosts per request. `set_summaries` keeps tier 2
+of the last evaluation so one new report with a known package set is re-evaluated without the
+catalog or the advisories. `history_points` keep one row per day and scope (fleet, bucket, owner):
+the trends the dashboard draws. `api_tokens` keeps hashed API tokens.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from fleetpatch.store.tables import Base
+from fleetpatch.store.types import UtcDateTime
+
+
+class EvaluationRow(Base):
+    __tablename__ = "evaluations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    hosts: Mapped[int] = mapped_column(Integer)
+    package_sets: Mapped[int] = mapped_column(Integer)
+    package_versions: Mapped[int] = mapped_column(Integer)
+    catalog_entries: Mapped[int] = mapped_column(Integer)
+    advisories: Mapped[int] = mapped_column(Integer)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class SetSummaryRow(Base):
+    __tablename__ = "set_summaries"
+
+    package_set_id: Mapped[int] = mapped_column(ForeignKey("package_sets.id"), primary_key=True)
+    arch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
+    summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class HostStatusRow(Base):
+    __tablename__ = "host_status"
+    __table_args__ = (
+        Index("ix_host_status_bucket_days", "bucket", "days_behind_mean"),
+        Index("ix_host_status_owner", "owner"),
+        Index("ix_host_status_days", "days_behind_mean"),
+        Index("ix_host_status_uptime", "uptime_days"),
+        Index("ix_host_status_severity", "severity_rank"),
+    )
+
+    host_id: Mapped[int] = mapped_column(ForeignKey("hosts.id"), primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255), unique=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    evaluated_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    package_set_id: Mapped[int] = mapped_column(Integer)
+    ecosystem: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str | None] = mapped_column(String(128))
+    owner: Mapped[str | None] = mapped_column(String(128))
+    conflict: Mapped[str] = mapped_column(String(512))
+    update_state: Mapped[str] = mapped_column(String(16))
+    security_state: Mapped[str] = mapped_column(String(32))
+    reboot_state: Mapped[str] = mapped_column(String(16))
+    pending_since: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    reboot_reasons: Mapped[list[str]] = mapped_column(JSON)
+    freshness: Mapped[str] = mapped_column(String(8))
+    patched: Mapped[bool] = mapped_column()
+    collected_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    uptime_days: Mapped[float | None] = mapped_column(Float)
+    uptime_over_limit: Mapped[bool] = mapped_column()
+    packages: Mapped[int] = mapped_column(Integer)
+    package_instances: Mapped[int] = mapped_column(Integer)
+    outdated: Mapped[int] = mapped_column(Integer)
+    security_updates: Mapped[int] = mapped_column(Integer)
+    days_behind_sum: Mapped[float] = mapped_column(Float)
+    days_behind_mean: Mapped[float] = mapped_column(Float)
+    days_behind_max: Mapped[float] = mapped_column(Float)
+    advisories: Mapped[int] = mapped_column(Integer)
+    fix_available: Mapped[int] = mapped_column(Integer)
+    no_fix: Mapped[int] = mapped_column(Integer)
+    critical: Mapped[int] = mapped_column(Integer)
+    high: Mapped[int] = mapped_column(Integer)
+    medium: Mapped[int] = mapped_column(Integer)
+    low: Mapped[int] = mapped_column(Integer)
+    worst_severity: Mapped[str | None] = mapped_column(String(16))
+    severity_rank: Mapped[int] = mapped_column(Integer)
+    drifted: Mapped[int] = mapped_column(Integer)
+    sla_breaches: Mapped[list[str]] = mapped_column(JSON)
+    breached: Mapped[bool] = mapped_column()
+
+
+class ApiTokenRow(Base):
+    """An API token: only a hash of the secret is kept (see the web layer for how it is checked)."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), unique=True)
+    role: Mapped[str] = mapped_column(String(16))
+    token_hash: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class HistoryPointRow(Base):
+    __tablename__ = "history_points"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    hosts: Mapped[int] = mapped_column(Integer)
+    patched: Mapped[int] = mapped_column(Integer)
+    critical_or_high: Mapped[int] = mapped_column(Integer)
+    pending_reboot: Mapped[int] = mapped_column(Integer)
+    stale: Mapped[int] = mapped_column(Integer)
+    uptime_over_limit: Mapped[int] = mapped_column(Integer)
+    drifted: Mapped[int] = mapped_column(Integer)
+    unclassified: Mapped[int] = mapped_column(Integer)
+    days_behind_mean: Mapped[float] = mapped_column(Float)
+    days_behind_max: Mapped[float] = mapped_column(Float)
