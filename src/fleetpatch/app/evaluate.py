@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -22,7 +22,7 @@ from fleetpatch.errors import NotFoundError
 from fleetpatch.exposure.drift import canonical_levels
 from fleetpatch.exposure.evaluate import FleetEvaluation
 from fleetpatch.exposure.evaluate import evaluate_fleet as evaluate_pure
-from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts
+from fleetpatch.exposure.facts import PackageFacts, Sources, known_suites, package_facts
 from fleetpatch.exposure.rollups import Rollup, total
 from fleetpatch.exposure.sets import summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
@@ -53,7 +53,7 @@ class Upstream:
     catalog_entries: int
     advisory_records: int
 
-    def sources(self, policy: Policy, keys: Iterable[tuple[str, str]], now: datetime) -> Sources:
+    def sources(self, policy: Policy, keys: Collection[tuple[str, str]], now: datetime) -> Sources:
         ecosystems = sorted({eco for eco, _ in keys})
         levels = canonical_levels(
             policy.baselines,
@@ -61,6 +61,8 @@ class Upstream:
             ecosystems=ecosystems,
             now=now,
             default_soak_days=policy.defaults.soak_days,
+            packages=keys,
+            suites_for=known_suites,
         )
         return Sources(catalog=self.catalog, advisories=self.advisories, levels=levels)
 

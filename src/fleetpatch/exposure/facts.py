@@ -16,11 +16,15 @@ from fleetpatch.advisories.index import AdvisoryIndex
 from fleetpatch.advisories.match import match
 from fleetpatch.advisories.records import Finding
 from fleetpatch.catalog.candidates import CatalogIndex
-from fleetpatch.errors import VersionError
+from fleetpatch.errors import InputError, VersionError
 from fleetpatch.exposure.drift import CanonicalLevel, Drift, drift_of
 from fleetpatch.exposure.inputs import VersionInput
-from fleetpatch.exposure.updates import PackageKey, PackageUpdate, evaluate_updates
-from fleetpatch.exposure.updates import suites_for_ecosystem as default_suites_for
+from fleetpatch.exposure.updates import (
+    PackageKey,
+    PackageUpdate,
+    evaluate_updates,
+    suites_for_ecosystem,
+)
 from fleetpatch.versions import compare, scheme_for_ecosystem
 
 
@@ -38,6 +42,18 @@ class PackageFacts:
         return self.update is not None and self.update.candidate is not None
 
 
+def known_suites(ecosystem: str) -> tuple[str, ...]:
+    """The default suites of an ecosystem; none (so no candidates) for one the catalog can't map.
+
+    A fleet may hold hosts of an ecosystem no suite table knows (Amazon Linux, Fedora): their
+    updates are `unknown`, and the rest of the fleet is still evaluated.
+    """
+    try:
+        return suites_for_ecosystem(ecosystem)
+    except InputError:
+        return ()
+
+
 @dataclass(frozen=True, slots=True)
 class Sources:
     """What upstream says: catalog, advisories, canonical levels (any of them may be empty)."""
@@ -45,7 +61,7 @@ class Sources:
     catalog: CatalogIndex | None = None
     advisories: AdvisoryIndex | None = None
     levels: Mapping[tuple[str, str], CanonicalLevel] = field(default_factory=dict)
-    suites_for: Callable[[str], Sequence[str]] = default_suites_for
+    suites_for: Callable[[str], Sequence[str]] = known_suites
 
 
 def package_facts(
