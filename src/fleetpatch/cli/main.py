@@ -94,3 +94,8 @@ cli.add_command(_schema)
 from fleetpatch.cli.versions_cmd import versions as _versions  # noqa: E402
 
 cli.add_command(_versions)
+
+from fleetpatch.cli.upstream_cmd import advisories as _advisories, catalog as _catalog  # noqa: E402, I001
+
+cli.add_command(_catalog)
+cli.add_command(_advisories)
