@@ -8,18 +8,24 @@ returned unless there are no problems at all.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
 from fleetpatch.policy.problems import did_you_mean, problems_from
 from fleetpatch.policy.records import (
+    AntiAffinity,
     Baseline,
+    Blackout,
     Bucket,
+    Canaries,
     Contacts,
     Defaults,
     Gate,
     MatchRule,
+    NotifierConfig,
     Owner,
     Policy,
     Sla,
@@ -27,11 +33,14 @@ from fleetpatch.policy.records import (
 )
 from fleetpatch.policy.schema import (
     BaselineModel,
+    BlackoutModel,
     BucketModel,
     DefaultsModel,
+    NotifierModel,
     OwnerModel,
     SlaModel,
     TopModel,
+    WindowModel,
 )
 from fleetpatch.policy.values import show
 from fleetpatch.policy.yamldoc import FieldPath, Located, Problem, format_path
@@ -63,6 +72,9 @@ class PolicyBuilder:
         defaults = self.validate(DefaultsModel, data.get("defaults") or {}, ("defaults",))
         buckets = self.buckets(data.get("buckets"))
         baselines = self.section(data.get("baselines"), ("baselines",), BaselineModel, "package")
+        blackouts = self.section(data.get("blackouts"), ("blackouts",), BlackoutModel, "reason")
+        notifiers = self.section(data.get("notifiers"), ("notifiers",), NotifierModel, "name")
+        self.check_names(data.get("notifiers"), ("notifiers",), "notifier")
         self.check_names(data.get("owners"), ("owners",), "owner")
         self.check_names(data.get("buckets"), ("buckets",), "bucket")
         if owner_names is not None:
@@ -76,6 +88,8 @@ class PolicyBuilder:
             buckets=tuple(to_bucket(m, default_sla) for _, m in buckets),
             baselines=tuple(to_baseline(m, defaults.soak_days) for _, m in baselines),
             defaults=Defaults(sla=default_sla, soak_days=defaults.soak_days),
+            blackouts=tuple(to_blackout(m) for _, m in blackouts),
+            notifiers=tuple(to_notifier(m) for _, m in notifiers),
         )
 
     def problem(self, path: FieldPath, message: str) -> None:
@@ -208,7 +222,7 @@ def to_bucket(model: BucketModel, default_sla: Sla) -> Bucket:
         name=model.name,
         owner=model.owner,
         strategy=model.strategy,
-        windows=tuple(Window(w.cron, w.duration, w.timezone) for w in model.windows),
+        windows=tuple(to_window(w) for w in model.windows),
         concurrency=model.max_concurrency,
         gates=tuple(Gate(g.name, tuple(g.command), g.timeout, g.phase) for g in model.gates),
         reboot_timeout_seconds=model.reboot_timeout,
@@ -229,6 +243,44 @@ def to_bucket(model: BucketModel, default_sla: Sla) -> Bucket:
         announce_days=model.announce_days,
         description=model.description,
         depends=tuple(model.depends),
+        blackouts=tuple(to_blackout(b) for b in model.blackouts),
+        anti_affinity=AntiAffinity(model.group_by, model.max_per_group),
+        canaries=Canaries(model.canaries.count, dict(model.canaries.labels)),
+        step_seconds=dict(model.step_durations),
+        failure_rate=model.failure_rate,
+    )
+
+
+def to_window(model: WindowModel) -> Window:
+    if model.rrule is not None:
+        return Window("", model.duration, model.timezone, model.rrule, model.start)
+    return Window(model.cron or "", model.duration, model.timezone)
+
+
+def to_blackout(model: BlackoutModel) -> Blackout:
+    """Bounds without an offset are wall-clock times in the blackout's time zone."""
+    zone = ZoneInfo(model.timezone)
+
+    def aware(value: datetime) -> datetime:
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+
+    start, end = model.bounds()
+    return Blackout(aware(start), aware(end), model.reason)
+
+
+def to_notifier(model: NotifierModel) -> NotifierConfig:
+    return NotifierConfig(
+        kind=model.kind,
+        name=model.name,
+        url=model.url,
+        url_env=model.url_env,
+        smtp_host=model.smtp_host,
+        smtp_port=model.smtp_port,
+        sender=model.sender,
+        starttls=model.starttls,
+        username=model.username,
+        password_env=model.password_env,
+        timeout_seconds=float(model.timeout),
     )
 
 

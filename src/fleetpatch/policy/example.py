@@ -49,6 +49,22 @@ defaults:
     stale_after: 2d         # no report for this long: stale
   soak_days: 3              # a new upstream version becomes `latest` after this many days
 
+# Change freezes: no window opens inside one (a bucket may add its own). A bare end date counts
+# whole; times without an offset are in `timezone` (default UTC).
+blackouts:
+  - start: 2026-12-21
+    end: 2027-01-03
+    reason: year-end change freeze
+    timezone: Europe/Berlin
+
+# Where window announcements go (`fleetpatch announce`). Secrets stay in the environment:
+# url_env / password_env NAME the variables that hold them.
+# notifiers:
+#   - {name: chat, kind: slack, url_env: SLACK_WEBHOOK_URL}
+#   - {name: hooks, kind: webhook, url: "https://hooks.example.com/fleetpatch", timeout: 10s}
+#   - {name: mail, kind: email, smtp_host: smtp.example.com, smtp_port: 587, starttls: true,
+#      sender: fleetpatch@example.com, username: fleetpatch, password_env: SMTP_PASSWORD}
+
 # Buckets, in order: a host goes to the FIRST bucket with a matching rule. A bucket matches a
 # host when any of its rules does; a rule matches when all of its conditions hold.
 buckets:
@@ -61,6 +77,9 @@ buckets:
         duration: 60m
         timezone: UTC
     max_concurrency: "10%"         # of the bucket at once (at least one host)
+    canaries: {count: 1, labels: {canary: "true"}}   # a first wave of its own
+    step_durations: {drain: 5m, reboot: 3m}          # expected until runs have measured them
+    failure_rate: 0.02             # share of hosts expected to fail (forecasts)
     reboot_timeout: 10m
     runbook: https://wiki.example.com/runbooks/k8s-nodes
     match:
@@ -76,6 +95,10 @@ buckets:
         duration: 2h
         timezone: Europe/Paris
     max_concurrency: 1
+    group_by: cluster              # anti-affinity on the `cluster` label: replicas before the
+    max_per_group: 1               # primary (label replication: replica|primary), one at a time
+    step_durations: {upgrade: 15m, reboot: 4m}
+    failure_rate: 0.05
     gates:                         # argv lists; a failed gate stops that host and pages
       - name: pre-check            # snapshot taken, replication healthy
         command: [/usr/local/bin/db-gate, pre-check]

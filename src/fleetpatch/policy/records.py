@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Literal
 
 Strategy = Literal["rolling-reboot", "in-place-gated", "replace", "manual"]
 STRATEGIES: tuple[Strategy, ...] = ("rolling-reboot", "in-place-gated", "replace", "manual")
 GatePhase = Literal["pre", "post"]
 GATE_PHASES: tuple[GatePhase, ...] = ("pre", "post")
+# The steps each strategy runs on a host, in order; gates run where their phase says.
+STRATEGY_STEPS: Mapping[Strategy, tuple[str, ...]] = {
+    "rolling-reboot": ("cordon", "drain", "upgrade", "reboot", "uncordon"),
+    "in-place-gated": ("upgrade", "reboot"),
+    "replace": ("launch", "health-check", "retire"),
+    "manual": ("manual",),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +41,71 @@ class Owner:
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """When disruptive work may happen: a cron start, a duration and an IANA time zone."""
+    """When disruptive work may happen: a start rule, a duration and an IANA time zone.
+
+    The start rule is a cron expression, or (when `rrule` is set, and `cron` is empty) an RFC 5545
+    RRULE whose first start is `rrule_start`, a wall-clock time in `timezone`.
+    """
 
     cron: str
     duration_minutes: int
     timezone: str = "UTC"
+    rrule: str = ""
+    rrule_start: datetime | None = None
+
+    @property
+    def rule(self) -> str:
+        """The start rule as written: the cron expression or `RRULE:…`."""
+        return f"RRULE:{self.rrule}" if self.rrule else self.cron
+
+
+@dataclass(frozen=True, slots=True)
+class Blackout:
+    """A change freeze: no window opens inside `[start, end)` (aware times), for `reason`."""
+
+    start: datetime
+    end: datetime
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AntiAffinity:
+    """At most `max_per_group` hosts sharing the value of label `label` are worked on at once.
+
+    Within a group, hosts labelled `replication: replica` go before `replication: primary`.
+    An empty `label` means no grouping.
+    """
+
+    label: str = ""
+    max_per_group: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Canaries:
+    """The first wave: hosts whose labels include `labels`, topped up to `count` by name."""
+
+    count: int = 0
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NotifierConfig:
+    """Where announcements go. `url_env`/`password_env` NAME environment variables (secrets).
+
+    `kind`: `webhook` (generic JSON POST), `slack` (incoming webhook) or `email` (SMTP).
+    """
+
+    kind: Literal["webhook", "slack", "email"]
+    name: str
+    url: str = ""
+    url_env: str = ""
+    smtp_host: str = ""
+    smtp_port: int = 25
+    sender: str = ""
+    starttls: bool = False
+    username: str = ""
+    password_env: str = ""
+    timeout_seconds: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +177,9 @@ class Bucket:
 
     `announce_days` > 0: each window is announced that many days ahead to the owner and to the
     teams in `depends` (owner names). `exclusive`: a host this bucket claims must match no other.
+    `blackouts` add to the policy-wide ones. `step_seconds` overrides the expected duration of a
+    strategy step (`upgrade`, `reboot`, ...) until runs have measured it; `failure_rate` is the
+    expected share of hosts whose run fails (0..1), used by forecasts.
     """
 
     name: str
@@ -125,6 +196,11 @@ class Bucket:
     announce_days: int = 0
     description: str = ""
     depends: tuple[str, ...] = ()
+    blackouts: tuple[Blackout, ...] = ()
+    anti_affinity: AntiAffinity = field(default_factory=AntiAffinity)
+    canaries: Canaries = field(default_factory=Canaries)
+    step_seconds: Mapping[str, int] = field(default_factory=dict)
+    failure_rate: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +226,8 @@ class Policy:
     baselines: tuple[Baseline, ...] = ()
     defaults: Defaults = field(default_factory=Defaults)
     source: str = ""
+    blackouts: tuple[Blackout, ...] = ()
+    notifiers: tuple[NotifierConfig, ...] = ()
 
     def bucket(self, name: str) -> Bucket | None:
         return next((b for b in self.buckets if b.name == name), None)

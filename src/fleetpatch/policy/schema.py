@@ -8,14 +8,19 @@ frozen records of `records.py`. See `loader.py` for the documented file format.
 
 from __future__ import annotations
 
+import re
 import shlex
+from datetime import date, datetime, time, timedelta
 from typing import Annotated, Any, Literal
 
+from dateutil.rrule import rrulestr
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from fleetpatch.policy import values
 from fleetpatch.policy.problems import did_you_mean
-from fleetpatch.policy.records import STRATEGIES, Concurrency, Strategy
+from fleetpatch.policy.records import STRATEGIES, STRATEGY_STEPS, Concurrency, Strategy
+
+_ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
 
 def _argv(value: Any) -> Any:
@@ -37,6 +42,60 @@ def _strategy(value: Any) -> Any:
     return value
 
 
+def _rrule(value: str) -> str:
+    """An RFC 5545 RRULE value (`FREQ=MONTHLY;BYDAY=1SA`); its first start is `start`."""
+    if ":" in value or "\n" in value or "DTSTART" in value.upper():
+        raise ValueError(
+            f"rrule {value!r}: give only the rule (like 'FREQ=MONTHLY;BYDAY=1SA'); "
+            "the first start goes in `start`"
+        )
+    try:
+        rrulestr(value, dtstart=datetime(2000, 1, 1))
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"invalid rrule {value!r}: {exc}") from None
+    return value
+
+
+def _wall_time(value: Any) -> Any:
+    """A wall-clock time without offset: `2026-01-03T09:00` (a YAML timestamp or a string)."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"invalid time {value!r}: expected like '2026-01-03T09:00'") from None
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        raise ValueError("a wall-clock time in the window's time zone: drop the UTC offset")
+    return value
+
+
+def _instant(value: Any) -> Any:
+    """A day (`2026-12-20`) or a time (`2026-12-20T18:00`, offset optional)."""
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"invalid date {value!r}: expected like '2026-12-20' or '2026-12-20T18:00'"
+            ) from None
+        return parsed.date() if len(value.strip()) == 10 else parsed
+    return value
+
+
+def _env_name(value: str) -> str:
+    if value and not _ENV_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} must name the environment variable that holds the secret "
+            "(like SLACK_WEBHOOK_URL), never the secret itself"
+        )
+    return value
+
+
+def _http_url(value: str) -> str:
+    if value and not re.match(r"https?://[^/\s]+", value):
+        raise ValueError(f"{value!r} must be an http(s) URL")
+    return value
+
+
 Name = Annotated[str, AfterValidator(values.check_name)]
 Duration = Annotated[int, BeforeValidator(values.parse_duration)]
 WindowMinutes = Annotated[int, BeforeValidator(values.parse_window_minutes)]
@@ -47,6 +106,12 @@ Argv = Annotated[list[str], BeforeValidator(_argv)]
 MaxConcurrency = Annotated[Concurrency, BeforeValidator(values.parse_concurrency)]
 Url = Annotated[str, AfterValidator(values.check_url)]
 StrategyName = Annotated[Strategy, BeforeValidator(_strategy)]
+RRule = Annotated[str, AfterValidator(_rrule)]
+WallTime = Annotated[datetime, BeforeValidator(_wall_time)]
+Instant = Annotated[datetime | date, BeforeValidator(_instant)]
+EnvName = Annotated[str, AfterValidator(_env_name)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Email = Annotated[str, AfterValidator(values.check_email)]
 PositiveInt = Annotated[int, Field(ge=1)]
 NonNegativeInt = Annotated[int, Field(ge=0)]
 
@@ -69,9 +134,79 @@ class OwnerModel(Model):
 
 
 class WindowModel(Model):
-    cron: Cron
+    """A cron start, or an RRULE with its first `start` (wall-clock time in `timezone`)."""
+
+    cron: Cron | None = None
+    rrule: RRule | None = None
+    start: WallTime | None = None
     duration: WindowMinutes
     timezone: TimeZone = "UTC"
+
+    @model_validator(mode="after")
+    def _one_rule(self) -> WindowModel:
+        if (self.cron is None) == (self.rrule is None):
+            raise ValueError("give exactly one of cron or rrule")
+        if self.rrule is not None and self.start is None:
+            raise ValueError("an rrule window needs `start`, like 2026-01-03T09:00")
+        if self.cron is not None and self.start is not None:
+            raise ValueError("`start` belongs to rrule windows; a cron window has none")
+        return self
+
+
+class BlackoutModel(Model):
+    """A change freeze. A bare date `end` is inclusive: the freeze lasts to the end of that day."""
+
+    start: Instant
+    end: Instant
+    reason: Annotated[str, Field(min_length=1)]
+    timezone: TimeZone = "UTC"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BlackoutModel:
+        start, end = self.bounds()
+        if (start.tzinfo is None) == (end.tzinfo is None) and end <= start:
+            raise ValueError("blackout ends before it starts")
+        return self
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """`[start, end)` as times: a day starts at 00:00; an end day is included whole."""
+        return _as_time(self.start, 0), _as_time(self.end, 1)
+
+
+def _as_time(value: date, extra_days: int) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.combine(value + timedelta(days=extra_days), time())
+
+
+class CanariesModel(Model):
+    count: NonNegativeInt = 0
+    labels: dict[str, str] = {}
+
+
+class NotifierModel(Model):
+    """Where announcements go: `webhook` (JSON POST), `slack` (incoming webhook), `email` (SMTP)."""
+
+    name: Name
+    kind: Literal["webhook", "slack", "email"]
+    url: HttpUrl = ""
+    url_env: EnvName = ""
+    smtp_host: str = ""
+    smtp_port: Annotated[int, Field(ge=1, le=65535)] = 25
+    sender: Email = ""
+    starttls: bool = False
+    username: str = ""
+    password_env: EnvName = ""
+    timeout: Duration = 10
+
+    @model_validator(mode="after")
+    def _complete(self) -> NotifierModel:
+        if self.kind == "email":
+            if not (self.smtp_host and self.sender):
+                raise ValueError("an email notifier needs smtp_host and sender")
+        elif bool(self.url) == bool(self.url_env):
+            raise ValueError(f"a {self.kind} notifier needs exactly one of url or url_env")
+        return self
 
 
 class GateModel(Model):
@@ -120,6 +255,24 @@ class BucketModel(Model):
     exclusive: bool = False
     announce_days: NonNegativeInt = 0
     depends: list[str] = []
+    blackouts: list[BlackoutModel] = []
+    group_by: str = ""
+    max_per_group: PositiveInt = 1
+    canaries: CanariesModel = CanariesModel()
+    step_durations: dict[str, Duration] = {}
+    failure_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+
+    @model_validator(mode="after")
+    def _steps(self) -> BucketModel:
+        known = (*STRATEGY_STEPS[self.strategy], *(g.name for g in self.gates))
+        for step in self.step_durations:
+            if step not in known:
+                hint = did_you_mean(step, known)
+                raise ValueError(
+                    f"step_durations: {step!r} is not a step of strategy {self.strategy!r}{hint}"
+                    f" (steps: {', '.join(known)})"
+                )
+        return self
 
     @model_validator(mode="after")
     def _gates(self) -> BucketModel:
@@ -158,3 +311,5 @@ class TopModel(Model):
     buckets: Any
     baselines: Any = None
     defaults: Any = None
+    blackouts: Any = None
+    notifiers: Any = None
