@@ -99,3 +99,15 @@ from fleetpatch.cli.upstream_cmd import advisories as _advisories, catalog as _c
 
 cli.add_command(_catalog)
 cli.add_command(_advisories)
+
+from fleetpatch.cli.exposure_cmd import (  # noqa: E402, I001
+    cve as _cve,
+    drift as _drift,
+    evaluate as _evaluate,
+    outdated_cmd as _outdated,
+    status as _status,
+    vulns_cmd as _vulns,
+)
+
+for _command in (_evaluate, _status, _outdated, _vulns, _cve, _drift):
+    cli.add_command(_command)

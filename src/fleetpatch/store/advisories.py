@@ -152,7 +152,7 @@ class AdvisoryRepository:
         found: dict[str, _StoredCopy] = {}
         for part in chunks(ids):
             query = select(a.advisory_id, a.id, a.digest, a.modified).where(a.advisory_id.in_(part))
-            for ident, pk, digest, modified in self._session.execute(query).tuples():
+            for ident, pk, digest, modified in self._session.execute(query):
                 found[ident] = _StoredCopy(pk, digest, modified)
         return found
 
@@ -254,7 +254,7 @@ class AdvisoryRepository:
             .group_by(f.ecosystem)
             .order_by(f.ecosystem)
         )
-        return dict(self._session.execute(query).tuples().all())
+        return dict(self._session.execute(query).all())
 
     def sync_state(self, url: str) -> SyncState | None:
         row = self._session.get(AdvisorySyncRow, url)

@@ -203,7 +203,7 @@ class CatalogRepository:
             table.c.first_seen_exact,
         ).where(table.c.ecosystem == ecosystem)
         found: dict[VersionKey, FirstSeen] = {}
-        for name, version, arch, at, exact in self._session.execute(query).tuples():
+        for name, version, arch, at, exact in self._session.execute(query):
             key = (ecosystem, name, version, arch)
             known = found.get(key)
             if known is None or at < known.at:
@@ -247,7 +247,7 @@ class CatalogRepository:
         query = select(c.name, c.version, c.arch, c.component).where(
             c.ecosystem == release.ecosystem, c.suite == release.suite
         )
-        stored = set(self._session.execute(query).tuples())
+        stored = set(self._session.execute(query))
         rows: dict[tuple[str, str, str, str], dict[str, object]] = {}
         for e in entries:
             identity = (e.name, e.version, e.arch, e.origin.component)

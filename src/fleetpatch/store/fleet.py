@@ -14,8 +14,11 @@ from sqlalchemy.orm import Session
 
 from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import HostRef
+from fleetpatch.store.mapping import header_from_row
+from fleetpatch.store.records import ReportHeader
+from fleetpatch.store.reports import header_query
 from fleetpatch.store.sql import chunks
-from fleetpatch.store.tables import HostRow, PackageSetRow
+from fleetpatch.store.tables import HostRow, PackageSetRow, ReportRow
 
 
 class FleetReader:
@@ -31,7 +34,7 @@ class FleetReader:
             query = query.where(HostRow.hostname.in_(list(names)))
         return {
             name: HostRef(host_id, report_id)
-            for name, host_id, report_id in self._session.execute(query).tuples()
+            for name, host_id, report_id in self._session.execute(query)
             if report_id is not None
         }
 
@@ -42,6 +45,30 @@ class FleetReader:
             query = select(PackageSetRow.id, PackageSetRow.members).where(
                 PackageSetRow.id.in_(part)
             )
-            for set_id, blob in self._session.execute(query).tuples():
+            for set_id, blob in self._session.execute(query):
                 found[set_id] = unpack_ids(blob)
         return found
+
+    def all_set_ids(self) -> list[int]:
+        return list(self._session.execute(select(PackageSetRow.id)).scalars())
+
+    def current_set_ids(self) -> list[int]:
+        query = (
+            select(ReportRow.package_set_id)
+            .join(HostRow, HostRow.current_report_id == ReportRow.id)
+            .distinct()
+        )
+        return list(self._session.execute(query).scalars())
+
+    def timelines(self, set_ids: Collection[int]) -> dict[str, list[ReportHeader]]:
+        """Every report, oldest first, of each host that ever reported one of `set_ids`."""
+        found: dict[str, list[ReportHeader]] = {}
+        for part in chunks(sorted(set_ids)):
+            hosts = select(ReportRow.host_id).where(ReportRow.package_set_id.in_(part))
+            query = header_query().where(ReportRow.host_id.in_(hosts))
+            for row in self._session.execute(query):
+                header = header_from_row(*row)
+                found.setdefault(header.hostname, []).append(header)
+        for reports in found.values():
+            reports.sort(key=lambda h: (h.collected_at, h.id))
+        return {name: list({h.id: h for h in reports}.values()) for name, reports in found.items()}

@@ -25,13 +25,13 @@ class HostRepository:
             .where(HostRow.current_report_id == ReportRow.id)
             .order_by(HostRow.hostname)
         )
-        return [header_from_row(*t) for t in self._session.execute(query).tuples()]
+        return [header_from_row(*t) for t in self._session.execute(query)]
 
     def current_for(self, hostname: str) -> ReportHeader | None:
         query = header_query().where(
             HostRow.hostname == hostname, HostRow.current_report_id == ReportRow.id
         )
-        found = self._session.execute(query).tuples().one_or_none()
+        found = self._session.execute(query).one_or_none()
         return None if found is None else header_from_row(*found)
 
     def names(self) -> list[str]:
@@ -46,6 +46,6 @@ class HostRepository:
             .order_by(ReportRow.package_set_id, HostRow.hostname)
         )
         grouped: dict[int, list[str]] = {}
-        for set_id, hostname in self._session.execute(query).tuples():
+        for set_id, hostname in self._session.execute(query):
             grouped.setdefault(set_id, []).append(hostname)
         return {k: tuple(v) for k, v in grouped.items()}
