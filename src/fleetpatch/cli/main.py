@@ -111,3 +111,9 @@ from fleetpatch.cli.exposure_cmd import (  # noqa: E402, I001
 
 for _command in (_evaluate, _status, _outdated, _vulns, _cve, _drift):
     cli.add_command(_command)
+
+from fleetpatch.cli.store_cmd import host as _host, hosts as _hosts, ingest as _ingest  # noqa: E402
+
+cli.add_command(_ingest)
+cli.add_command(_hosts)
+cli.add_command(_host)

@@ -48,7 +48,7 @@ class PackageCache:
     cannot be reused by another object while it is remembered.
     """
 
-    version_ids: dict[VersionKey, int] = field(default_factory=dict)
+    version_ids: dict[str, dict[PackageKey, int]] = field(default_factory=dict)
     set_ids: dict[str, int] = field(default_factory=dict)
     contents: dict[int, tuple[tuple[Package, ...], SetContent]] = field(default_factory=dict)
 
@@ -85,9 +85,9 @@ class PackageRepository:
         return {d: self._cache.set_ids[d] for d in wanted}
 
     def _set_row(self, content: SetContent) -> dict[str, object]:
-        known = self._cache.version_ids
+        known = self._cache.version_ids.get(content.ecosystem, {})
         try:
-            ids = [known[(content.ecosystem, k)] for k in content.keys]
+            ids = [known[k] for k in content.keys]
         except KeyError as exc:
             raise StoreError(f"package version {exc.args[0]} was not stored") from exc
         return {
@@ -102,14 +102,14 @@ class PackageRepository:
             query = select(PackageSetRow.digest, PackageSetRow.id).where(
                 PackageSetRow.digest.in_(part)
             )
-            self._cache.set_ids.update(self._session.execute(query).tuples().all())
+            self._cache.set_ids.update(self._session.execute(query).all())
 
     def _ensure_versions(self, sets: Sequence[SetContent]) -> None:
         """Resolve every package version of `sets` to an id, inserting the new ones."""
         unknown = self._unknown_versions(sets)
         for ecosystem, names in _names_by_ecosystem(unknown).items():
             self._load_versions(ecosystem, names)
-        unknown = [v for v in unknown if v not in self._cache.version_ids]
+        unknown = self._unknown_versions(sets)
         if unknown:
             rows = [_version_row(ecosystem, key) for ecosystem, key in unknown]
             insert_ignore(self._session, table_of(PackageVersionRow), rows)
@@ -117,12 +117,15 @@ class PackageRepository:
                 self._load_versions(ecosystem, names)
 
     def _unknown_versions(self, sets: Sequence[SetContent]) -> list[VersionKey]:
-        known = self._cache.version_ids
-        unknown = {(s.ecosystem, k) for s in sets for k in s.keys} - known.keys()
+        unknown: set[VersionKey] = set()
+        for content in sets:
+            known = self._cache.version_ids.get(content.ecosystem, {})
+            unknown.update((content.ecosystem, k) for k in content.keys if k not in known)
         return sorted(unknown)
 
     def _load_versions(self, ecosystem: str, names: Iterable[str]) -> None:
         table = table_of(PackageVersionRow)
+        known = self._cache.version_ids.setdefault(ecosystem, {})
         columns = (table.c.name, table.c.version, table.c.arch, table.c.source)
         for part in chunks(sorted(names)):
             query = select(*columns, table.c.source_version, table.c.id).where(
@@ -130,9 +133,8 @@ class PackageRepository:
             )
             for name, version, arch, source, source_version, row_id in self._session.execute(
                 query
-            ).tuples():
-                key = (name, version, arch, source, source_version)
-                self._cache.version_ids[(ecosystem, key)] = row_id
+            ):
+                known[(name, version, arch, source, source_version)] = row_id
 
     def set_info(self, set_id: int) -> PackageSetInfo:
         row = self._session.get(PackageSetRow, set_id)

@@ -89,7 +89,7 @@ class ReportRepository:
         ids: dict[str, int] = {}
         for part in chunks(sorted(names)):
             query = select(HostRow.hostname, HostRow.id).where(HostRow.hostname.in_(part))
-            ids.update(self._session.execute(query).tuples().all())
+            ids.update(self._session.execute(query).all())
         return ids
 
     def _point_hosts_at_newest(
@@ -123,7 +123,7 @@ class ReportRepository:
 
     def header(self, report_id: int) -> ReportHeader:
         query = header_query().where(ReportRow.id == report_id)
-        found = self._session.execute(query).tuples().one_or_none()
+        found = self._session.execute(query).one_or_none()
         if found is None:
             raise NotFoundError(f"report {report_id} does not exist")
         return header_from_row(*found)
@@ -141,10 +141,18 @@ class ReportRepository:
             .order_by(ReportRow.collected_at.desc(), ReportRow.id.desc())
             .limit(limit)
         )
-        return [header_from_row(*t) for t in self._session.execute(query).tuples()]
+        return [header_from_row(*t) for t in self._session.execute(query)]
 
     def count(self) -> int:
         return self._session.execute(select(func.count(ReportRow.id))).scalar_one()
+
+    def count_for(self, hostname: str) -> int:
+        query = (
+            select(func.count(ReportRow.id))
+            .join(HostRow, ReportRow.host_id == HostRow.id)
+            .where(HostRow.hostname == hostname)
+        )
+        return self._session.execute(query).scalar_one()
 
 
 def header_query() -> Select[ReportRow, str, int]:

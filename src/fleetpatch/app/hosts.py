@@ -1,0 +1,155 @@
+"""Host listings: what each host reported last, and which bucket and owner it falls to.
+
+Classification is computed here, at read time, from each host's latest report and the policy of
+the moment: it is never stored, so a relabelled host or an edited policy shows up immediately and
+a state can never stay latched. Without a policy (`None`) every host is unclassified.
+
+Uptime is `now - boot_time` in whole days; `now` is a parameter so listings are reproducible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from fleetpatch.errors import NotFoundError
+from fleetpatch.policy.classify import UNCLASSIFIED, Classification, HostFacts, classify
+from fleetpatch.policy.records import Policy
+from fleetpatch.store import HostRepository, ReportHeader, ReportRepository, Store
+
+DEFAULT_HISTORY = 20
+
+
+@dataclass(frozen=True, slots=True)
+class HostSummary:
+    hostname: str
+    bucket: str | None
+    owner: str | None
+    conflict: tuple[str, ...]
+    ecosystem: str
+    os: str
+    packages: int
+    running_kernel: str | None
+    boot_time: datetime | None
+    uptime_days: int | None
+    reboot_required: bool | None
+    last_report: datetime
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportEntry:
+    """One line of a host's report history."""
+
+    report_id: int
+    collected_at: datetime
+    received_at: datetime
+    packages: int
+    package_set_id: int
+    running_kernel: str | None
+    boot_time: datetime | None
+    reboot_required: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class HostDetail:
+    summary: HostSummary
+    latest: ReportHeader
+    history: tuple[ReportEntry, ...]
+    total_reports: int
+
+
+def list_hosts(
+    store: Store,
+    policy: Policy | None,
+    *,
+    bucket: str | None = None,
+    owner: str | None = None,
+    unclassified: bool = False,
+    now: datetime | None = None,
+) -> list[HostSummary]:
+    """Every host by name, filtered by bucket, owner, or "no bucket" (filters combine with AND)."""
+    at = now if now is not None else datetime.now(UTC)
+    with store.session() as session:
+        headers = HostRepository(session).current()
+    summaries = [summarise(h, policy, at) for h in headers]
+    return [s for s in summaries if _wanted(s, bucket, owner, unclassified)]
+
+
+def show_host(
+    store: Store,
+    policy: Policy | None,
+    name: str,
+    *,
+    history: int = DEFAULT_HISTORY,
+    now: datetime | None = None,
+) -> HostDetail:
+    """One host's latest facts and its newest `history` reports; `NotFoundError` if unknown."""
+    at = now if now is not None else datetime.now(UTC)
+    with store.session() as session:
+        latest = HostRepository(session).current_for(name)
+        if latest is None:
+            raise NotFoundError(f"host {name!r} has no reports")
+        reports = ReportRepository(session)
+        entries = tuple(_entry(h) for h in reports.history(name, limit=history))
+        total = reports.count_for(name)
+    return HostDetail(summarise(latest, policy, at), latest, entries, total)
+
+
+def summarise(header: ReportHeader, policy: Policy | None, now: datetime) -> HostSummary:
+    found = _classification(header, policy)
+    return HostSummary(
+        hostname=header.hostname,
+        bucket=found.bucket,
+        owner=found.owner,
+        conflict=found.conflict,
+        ecosystem=header.ecosystem,
+        os=_os_text(header),
+        packages=header.package_count,
+        running_kernel=header.kernel.running,
+        boot_time=header.boot_time,
+        uptime_days=None if header.boot_time is None else (now - header.boot_time).days,
+        reboot_required=header.reboot_required.flag,
+        last_report=header.collected_at,
+        labels=dict(header.labels),
+    )
+
+
+def _classification(header: ReportHeader, policy: Policy | None) -> Classification:
+    if policy is None:
+        return UNCLASSIFIED
+    facts = HostFacts(
+        hostname=header.hostname,
+        ecosystem=header.ecosystem,
+        labels=header.labels,
+        image_id="" if header.image is None else header.image.id,
+        collector=header.collector,
+    )
+    return classify(policy, facts)
+
+
+def _os_text(header: ReportHeader) -> str:
+    os = header.os
+    return os.pretty_name or " ".join(p for p in (os.id, os.version_id) if p)
+
+
+def _wanted(s: HostSummary, bucket: str | None, owner: str | None, unclassified: bool) -> bool:
+    if unclassified and s.bucket is not None:
+        return False
+    if bucket is not None and s.bucket != bucket:
+        return False
+    return owner is None or s.owner == owner
+
+
+def _entry(header: ReportHeader) -> ReportEntry:
+    return ReportEntry(
+        report_id=header.id,
+        collected_at=header.collected_at,
+        received_at=header.received_at,
+        packages=header.package_count,
+        package_set_id=header.package_set_id,
+        running_kernel=header.kernel.running,
+        boot_time=header.boot_time,
+        reboot_required=header.reboot_required.flag,
+    )

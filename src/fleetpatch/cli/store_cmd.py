@@ -1,0 +1,166 @@
+"""`fleetpatch ingest`, `hosts` and `host NAME`: put reports in, see hosts as they stand.
+
+Thin: open inputs, call one use case, render. Rejected reports are listed on stderr, one line
+each, and make `ingest` exit 2 after the good reports were stored.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import click
+
+from fleetpatch.app.hosts import HostDetail, HostSummary, list_hosts, show_host
+from fleetpatch.app.ingest import Progress, Source
+from fleetpatch.app.ingest import ingest as ingest_reports
+from fleetpatch.cli.common import policy_of, store_of, utcnow
+from fleetpatch.cli.render import format_option, render_object, render_rows
+from fleetpatch.errors import NotFoundError
+
+PROGRESS_MIN_BYTES = 8 * 1024 * 1024
+HOST_COLUMNS = (
+    "hostname",
+    "bucket",
+    "owner",
+    "ecosystem",
+    "os",
+    "packages",
+    "running_kernel",
+    "uptime_days",
+    "reboot_required",
+    "last_report",
+    "labels",
+)
+
+
+@click.command()
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Processes that validate large inputs (0: one per CPU).",
+)
+@click.pass_context
+def ingest(ctx: click.Context, files: tuple[str, ...], workers: int) -> None:
+    """Store host reports from FILE... ('-' for stdin): JSON object, JSON array or NDJSON.
+
+    The same report twice is stored once. Bad reports are listed on stderr and make the exit
+    code 2; the good ones in the same input are stored anyway.
+    """
+    store = store_of(ctx)
+    with ExitStack() as stack:
+        sources = [_open(stack, f) for f in files]
+        progress = stack.enter_context(_progress_bar(files))
+        summary = ingest_reports(
+            store, sources, workers=workers or os.cpu_count() or 1, progress=progress
+        )
+    for rejection in summary.rejected:
+        click.echo(f"rejected: {rejection}", err=True)
+    rejected = len(summary.rejected)
+    click.echo(f"stored {summary.stored}, duplicate {summary.duplicates}, rejected {rejected}")
+    if rejected:
+        ctx.exit(2)
+
+
+def _open(stack: ExitStack, name: str) -> Source:
+    if name == "-":
+        return Source("<stdin>", sys.stdin.buffer)
+    return Source(name, stack.enter_context(Path(name).open("rb")))
+
+
+@contextmanager
+def _progress_bar(files: tuple[str, ...]) -> Iterator[Progress | None]:
+    size = sum(Path(f).stat().st_size for f in files if f != "-")
+    if not sys.stderr.isatty() or "-" in files or size < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    with click.progressbar(length=size, label="ingest", file=sys.stderr) as bar:
+
+        def advance(consumed: int) -> None:
+            bar.update(consumed)
+
+        yield advance
+
+
+@click.command()
+@click.option("--bucket", metavar="B", help="Only hosts in this bucket.")
+@click.option("--owner", metavar="T", help="Only hosts owned by this team.")
+@click.option("--unclassified", is_flag=True, help="Only hosts no bucket claims.")
+@format_option
+@click.pass_context
+def hosts(
+    ctx: click.Context, bucket: str | None, owner: str | None, unclassified: bool, fmt: str
+) -> None:
+    """List hosts with their bucket, owner, packages, kernel, uptime and last report."""
+    store = store_of(ctx)
+    found = list_hosts(
+        store,
+        policy_of(ctx),
+        bucket=bucket,
+        owner=owner,
+        unclassified=unclassified,
+        now=utcnow(),
+    )
+    click.echo(render_rows([_host_row(s) for s in found], HOST_COLUMNS, fmt))
+
+
+def _host_row(summary: HostSummary) -> dict[str, Any]:
+    row = asdict(summary)
+    row["labels"] = dict(summary.labels)
+    row["conflict"] = list(summary.conflict)
+    return row
+
+
+@click.command()
+@click.argument("name")
+@click.option("--history", "history_size", type=click.IntRange(min=1), default=10)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+@click.pass_context
+def host(ctx: click.Context, name: str, history_size: int, fmt: str) -> None:
+    """Show one host: facts, kernels, reboot evidence, uptime and its recent reports."""
+    try:
+        detail = show_host(store_of(ctx), policy_of(ctx), name, history=history_size, now=utcnow())
+    except NotFoundError as exc:  # a name the user typed: bad input, exit 2
+        click.echo(f"error: {exc}", err=True)
+        ctx.exit(2)
+    facts = _facts(detail)
+    history = [asdict(e) for e in detail.history]
+    if fmt == "json":
+        click.echo(render_object({**facts, "history": history}, "json"))
+        return
+    click.echo(render_object(facts, "table"))
+    click.echo(f"\nreports: {detail.total_reports} (newest {len(history)} shown)")
+    columns = ("collected_at", "received_at", "packages", "running_kernel", "reboot_required")
+    click.echo(render_rows(history, columns, "table"))
+
+
+def _facts(detail: HostDetail) -> dict[str, Any]:
+    latest, summary = detail.latest, detail.summary
+    reboot = latest.reboot_required
+    return {
+        **_host_row(summary),
+        "machine_id": latest.machine_id,
+        "arch": latest.arch,
+        "collector": latest.collector,
+        "kernels_installed": list(latest.kernel.installed),
+        "boot_time": latest.boot_time,
+        "boot_id": latest.boot_id,
+        "reboot_since": reboot.since,
+        "reboot_packages": list(reboot.packages),
+        "image_id": None if latest.image is None else latest.image.id,
+        "image_name": None if latest.image is None else latest.image.name,
+        "received_at": latest.received_at,
+        "package_set_id": latest.package_set_id,
+    }
