@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from fleetpatch.policy.records import Blackout, Window
-from fleetpatch.schedule.windows import is_open, next_openings
+from fleetpatch.schedule.windows import MAX_OPENING, is_open, next_openings
 
 ZONES = ["UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
 EPSILON = timedelta(seconds=1)
@@ -77,9 +77,12 @@ def test_is_open_agrees_with_the_next_opening(window: Window, at: datetime) -> N
 def test_later_queries_are_a_suffix_of_earlier_ones(
     window: Window, after: datetime, skip: int
 ) -> None:
-    """Asking again from a later opening's start returns the same openings from there on."""
+    """Asking again from a later opening's start returns the same openings from there on.
+
+    Not for windows that are always open: those come in `MAX_OPENING` pieces whose cut points
+    depend on where the search started.
+    """
     found = next_openings(window, after, 6)
-    if len(found) <= skip:
-        return
+    assume(len(found) > skip and all(o.duration < MAX_OPENING for o in found))
     again = next_openings(window, found[skip].start, 6 - skip)
     assert again == found[skip:]
