@@ -1,0 +1,205 @@
+"""Read use cases behind the dashboard pages and the JSON API: one function per view.
+
+Each function opens one read transaction, gathers what its view shows and returns frozen records;
+the web layer only renders them (HTML or JSON). Fleet figures come from `host_status` (kept current
+by evaluation and by every ingested report), trends from the daily `history_points`, the host
+view's per-package facts from the in-memory catalog and advisory indexes (`Upstream`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from fleetpatch.app.evaluate import Upstream, host_facts
+from fleetpatch.errors import NotFoundError
+from fleetpatch.exposure.facts import PackageFacts
+from fleetpatch.exposure.rollups import Rollup
+from fleetpatch.exposure.status import HostStatus
+from fleetpatch.policy.records import Bucket, Owner, Policy
+from fleetpatch.schedule.windows import Opening, next_openings
+from fleetpatch.store import HostRepository, PackageVersion, ReportHeader, ReportRepository, Store
+from fleetpatch.store.evaluations import (
+    FLEET_KEY,
+    NONE_KEY,
+    EvaluationInfo,
+    EvaluationRepository,
+    HistoryPoint,
+)
+from fleetpatch.store.status_queries import HostSort, StatusFilter, StatusPage, StatusQueries
+
+TREND_DAYS = 90
+NEXT_WINDOWS = 3
+HISTORY_LIMIT = 50
+UPDATE_STATES = ("current", "behind", "overdue", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class BucketLine:
+    """One overview row: a bucket (None: unclassified hosts) with its owner and next window."""
+
+    rollup: Rollup
+    owner: str | None
+    next_window: Opening | None
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    fleet: Rollup
+    buckets: tuple[BucketLine, ...]
+    owners: tuple[Rollup, ...]
+    trend: tuple[HistoryPoint, ...]
+    evaluation: EvaluationInfo | None
+
+
+@dataclass(frozen=True, slots=True)
+class BucketView:
+    bucket: Bucket
+    owner: Owner | None
+    rollup: Rollup
+    by_update_state: dict[str, int]
+    next_windows: tuple[Opening, ...]
+    trend: tuple[HistoryPoint, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PackageLine:
+    """One installed package of a host with what evaluation found about it."""
+
+    package: PackageVersion
+    facts: PackageFacts
+
+
+@dataclass(frozen=True, slots=True)
+class HostView:
+    header: ReportHeader
+    status: HostStatus | None
+    outdated: tuple[PackageLine, ...]
+    vulnerable: tuple[PackageLine, ...]
+    drifted: tuple[PackageLine, ...]
+    history: tuple[ReportHeader, ...]
+
+
+def overview(store: Store, policy: Policy, *, now: datetime) -> Overview:
+    with store.session() as session:
+        repo = EvaluationRepository(session)
+        fleet = repo.rollups("fleet")[0]
+        buckets = repo.rollups("bucket")
+        owners = repo.rollups("owner")
+        trend = repo.history("fleet", FLEET_KEY, _since(now))
+        evaluation = repo.latest()
+    lines = tuple(_bucket_line(policy, r, now) for r in _with_empty_buckets(policy, buckets))
+    return Overview(fleet, lines, owners, tuple(trend), evaluation)
+
+
+def bucket_view(store: Store, policy: Policy, name: str, *, now: datetime) -> BucketView:
+    bucket = policy.bucket(name)
+    if bucket is None:
+        known = ", ".join(b.name for b in policy.buckets) or "none"
+        raise NotFoundError(f"no bucket {name!r} in the policy (buckets: {known})")
+    with store.session() as session:
+        rollup = next((r for r in EvaluationRepository(session).rollups("bucket") if r.key == name),
+                      Rollup(name))  # fmt: skip
+        counts = StatusQueries(session).count_by("update_state", StatusFilter(bucket=name))
+        trend = EvaluationRepository(session).history("bucket", name, _since(now))
+    by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
+    return BucketView(
+        bucket=bucket,
+        owner=policy.owner(bucket.owner),
+        rollup=rollup,
+        by_update_state=by_state,
+        next_windows=tuple(windows_of(policy, bucket, now, NEXT_WINDOWS)),
+        trend=tuple(trend),
+    )
+
+
+def host_page(
+    store: Store,
+    where: StatusFilter,
+    *,
+    sort: HostSort = "days_behind",
+    descending: bool = True,
+    offset: int = 0,
+    limit: int = 50,
+) -> StatusPage:
+    with store.session() as session:
+        return StatusQueries(session).page(
+            where, sort=sort, descending=descending, offset=offset, limit=limit
+        )
+
+
+def filter_choices(store: Store) -> dict[str, list[str]]:
+    """Values the hosts page offers in its filter menus."""
+    with store.session() as session:
+        queries = StatusQueries(session)
+        return {
+            "bucket": queries.distinct("bucket"),
+            "owner": queries.distinct("owner"),
+            "ecosystem": queries.distinct("ecosystem"),
+        }
+
+
+def host_view(
+    store: Store,
+    policy: Policy,
+    hostname: str,
+    *,
+    now: datetime,
+    upstream_for: Callable[[str], Upstream] | None = None,
+) -> HostView:
+    """`upstream_for(ecosystem)` gives loaded indexes (a server keeps them); None loads them."""
+    with store.session() as session:
+        header = HostRepository(session).current_for(hostname)
+        history = ReportRepository(session).history(hostname, limit=HISTORY_LIMIT)
+    if header is None:
+        raise NotFoundError(f"host {hostname!r} has no report")
+    upstream = upstream_for(header.ecosystem) if upstream_for is not None else None
+    status, pairs = host_facts(store, policy, hostname, now=now, upstream=upstream)
+    lines = [PackageLine(p, f) for p, f in pairs]
+    outdated = sorted(
+        (x for x in lines if x.facts.outdated),
+        key=lambda x: -(x.facts.update.days_behind if x.facts.update else 0.0),
+    )
+    return HostView(
+        header=header,
+        status=status,
+        outdated=tuple(outdated),
+        vulnerable=tuple(x for x in lines if x.facts.findings),
+        drifted=tuple(x for x in lines if x.facts.drift and x.facts.drift.direction),
+        history=tuple(history),
+    )
+
+
+def trend(store: Store, scope: str, key: str, *, now: datetime) -> list[HistoryPoint]:
+    with store.session() as session:
+        return EvaluationRepository(session).history(scope, key, _since(now))
+
+
+def windows_of(policy: Policy, bucket: Bucket, now: datetime, n: int) -> list[Opening]:
+    if not bucket.windows:
+        return []
+    blackouts = (*policy.blackouts, *bucket.blackouts)
+    return next_openings(bucket.windows, now, n, blackouts)
+
+
+def _bucket_line(policy: Policy, rollup: Rollup, now: datetime) -> BucketLine:
+    bucket = policy.bucket(rollup.key) if rollup.key else None
+    if bucket is None:
+        return BucketLine(rollup, None, None)
+    opening = windows_of(policy, bucket, now, 1)
+    return BucketLine(rollup, bucket.owner, opening[0] if opening else None)
+
+
+def _with_empty_buckets(policy: Policy, rollups: Sequence[Rollup]) -> list[Rollup]:
+    """Every policy bucket gets a row, even with no hosts yet (an empty bucket is news too)."""
+    seen = {r.key for r in rollups}
+    extra = [Rollup(b.name) for b in policy.buckets if b.name not in seen]
+    return sorted([*rollups, *extra], key=lambda r: (r.key is None, r.key or ""))
+
+
+def _since(now: datetime) -> date:
+    return (now - timedelta(days=TREND_DAYS)).date()
+
+
+__all__ = ["NONE_KEY", "BucketLine", "BucketView", "HostView", "Overview", "PackageLine"]

@@ -1,0 +1,67 @@
+"""Who may do what over HTTP: token roles checked per request.
+
+- Reads (pages, `/api/v1/…` GETs, `/metrics`) need a `viewer` or `operator` token when auth is on;
+  with auth off (only allowed on loopback, see `serve`) reads are open.
+- Ingest (`POST /api/v1/reports`) always needs a `reporter` or `operator` token in the
+  `Authorization: Bearer` header, auth on or off: a write is never anonymous. The browser cookie
+  is not accepted for writes, so a page on another site cannot make a browser write (no CSRF).
+- A browser logs in once with `/login?token=…`, which sets an HttpOnly, SameSite=Strict cookie.
+
+No token, or an unknown or revoked one: 401 with `WWW-Authenticate: Bearer`. A valid token whose
+role lacks the permission: 403.
+"""
+
+from __future__ import annotations
+
+from fastapi import HTTPException, Request
+from starlette.concurrency import run_in_threadpool
+
+from fleetpatch.app.tokens import Caller, Permission, authenticate
+from fleetpatch.web.context import context_of
+
+COOKIE = "fleetpatch_token"
+ANONYMOUS = Caller("anonymous", "viewer")
+
+
+def bearer(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return None
+
+
+def check(request: Request, permission: Permission, *, cookie_ok: bool) -> Caller:
+    """The caller, or an HTTPException (401 unknown, 403 not allowed)."""
+    context = context_of(request)
+    if permission == "read" and not context.auth:
+        return ANONYMOUS
+    secret = bearer(request) or (request.cookies.get(COOKIE) if cookie_ok else None)
+    if secret is None:
+        raise _unauthorized(f"this needs a token with the {_roles(permission)} role")
+    caller = authenticate(context.store, secret, now=context.clock())
+    if caller is None:
+        raise _unauthorized("unknown or revoked token")
+    if not caller.may(permission):
+        raise HTTPException(
+            403, f"token {caller.name!r} has role {caller.role!r}; this needs {_roles(permission)}"
+        )
+    return caller
+
+
+async def reader(request: Request) -> Caller:
+    """Dependency: may read (pages, API reads, metrics)."""
+    return await run_in_threadpool(check, request, "read", cookie_ok=True)
+
+
+async def ingester(request: Request) -> Caller:
+    """Dependency: may post reports (bearer header only)."""
+    return await run_in_threadpool(check, request, "ingest", cookie_ok=False)
+
+
+def _roles(permission: Permission) -> str:
+    return "viewer or operator" if permission == "read" else "reporter or operator"
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(401, message, headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,64 @@
+"""Errors over HTTP: one clear message and the right status; JSON for the API, a page for people.
+
+`FleetpatchError`s map to statuses (`NotFoundError` 404, `InputError` 400, `StoreError` 503,
+others 500); request validation errors become 422 with the first problem spelled out. A page
+request (not `/api/`, not `/metrics`) gets the message in the error page instead.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from fleetpatch.errors import FleetpatchError, InputError, NotFoundError, StoreError
+
+log = logging.getLogger(__name__)
+
+
+def status_of(exc: FleetpatchError) -> int:
+    if isinstance(exc, NotFoundError):
+        return 404
+    if isinstance(exc, InputError):
+        return 400
+    if isinstance(exc, StoreError):
+        return 503
+    return 500
+
+
+def respond(
+    request: Request, status: int, message: str, headers: dict[str, str] | None = None
+) -> Response:
+    path = request.url.path
+    if path.startswith(("/api/", "/metrics", "/openapi.json")):
+        return JSONResponse({"error": message, "status": status}, status, headers=headers)
+    templates = request.app.state.templates
+    page = templates.get_template("error.html").render(status=status, message=message)
+    return HTMLResponse(page, status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(FleetpatchError)
+    async def on_fleetpatch(request: Request, exc: FleetpatchError) -> Response:
+        status = status_of(exc)
+        if status >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        return respond(request, status, str(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
+        return respond(request, exc.status_code, str(exc.detail), dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: {e.get('msg', '')}"
+            for e in exc.errors()
+        ]
+        return respond(request, 422, "; ".join(problems) or "invalid request")
+
+
+__all__ = ["HTTPException", "install", "respond", "status_of"]

@@ -1,0 +1,123 @@
+"""`/metrics`: fleet gauges computed at scrape time by a custom collector on an injected registry.
+
+The collector reads the rollups (SQL aggregates over `host_status`) when Prometheus scrapes, so
+the figures are as current as the last evaluation or ingested report, and nothing is kept in
+process memory between scrapes. Labels are bounded: `bucket` and `owner` (from the policy; an
+unclassified host has both empty), `state` (the four update states) and `severity` (the advisory
+levels). Never a host or an advisory as a label. `METRICS` lists every exported name; the Grafana
+dashboard and docs/metrics.md use exactly these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector, CollectorRegistry
+
+from fleetpatch.advisories.records import LEVELS
+from fleetpatch.exposure.rollups import Rollup
+from fleetpatch.policy.records import Policy
+from fleetpatch.store import Store
+from fleetpatch.store.evaluations import EvaluationRepository
+from fleetpatch.store.status_queries import StatusQueries
+
+UPDATE_STATES = ("current", "behind", "overdue", "unknown")
+_ROLLUP_GAUGES: tuple[tuple[str, str, Callable[[Rollup], float]], ...] = (
+    ("fleetpatch_hosts", "Hosts in the bucket.", lambda r: r.hosts),
+    ("fleetpatch_hosts_patched", "Hosts current and running it.", lambda r: r.patched),
+    ("fleetpatch_hosts_pending_reboot", "Hosts pending a reboot.", lambda r: r.pending_reboot),
+    ("fleetpatch_hosts_stale", "Hosts whose last report is stale.", lambda r: r.stale),
+    (
+        "fleetpatch_hosts_uptime_over_limit",
+        "Hosts up longer than the bucket's limit.",
+        lambda r: r.uptime_over_limit,
+    ),
+    ("fleetpatch_hosts_drifted", "Hosts off the canonical level.", lambda r: r.drifted),
+    ("fleetpatch_hosts_sla_breached", "Hosts breaching an SLA.", lambda r: r.sla_breaches),
+    (
+        "fleetpatch_days_behind_mean",
+        "Mean days behind upstream over package instances.",
+        lambda r: r.days_behind_mean,
+    ),
+    ("fleetpatch_days_behind_max", "Max days behind upstream.", lambda r: r.days_behind_max),
+    (
+        "fleetpatch_uptime_max_days",
+        "Longest uptime in days.",
+        lambda r: r.max_uptime_days or 0.0,
+    ),
+)
+METRICS: tuple[str, ...] = (
+    *(name for name, _, _ in _ROLLUP_GAUGES),
+    "fleetpatch_hosts_by_update_state",
+    "fleetpatch_hosts_affected",
+    "fleetpatch_last_evaluation_timestamp_seconds",
+    "fleetpatch_last_evaluation_duration_seconds",
+)
+
+
+class FleetCollector(Collector):
+    """Reads the store on every `collect()` (one read transaction per scrape)."""
+
+    def __init__(self, store: Store, policy: Policy) -> None:
+        self._store = store
+        self._policy = policy
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        with self._store.session() as session:
+            rollups = EvaluationRepository(session).rollups("bucket")
+            queries = StatusQueries(session)
+            by_state = queries.count_by("update_state")
+            by_severity = queries.count_by("worst_severity")
+            latest = EvaluationRepository(session).latest()
+        yield from self._rollup_gauges(rollups)
+        yield self._per_bucket_value(
+            "fleetpatch_hosts_by_update_state",
+            "Hosts by update state.",
+            "state",
+            {k: v for k, v in by_state.items() if k[1] in UPDATE_STATES},
+        )
+        yield self._per_bucket_value(
+            "fleetpatch_hosts_affected",
+            "Hosts by the worst severity of the advisories affecting them.",
+            "severity",
+            {k: v for k, v in by_severity.items() if k[1] in LEVELS},
+        )
+        stamp = GaugeMetricFamily(
+            "fleetpatch_last_evaluation_timestamp_seconds", "When the fleet was last evaluated."
+        )
+        took = GaugeMetricFamily(
+            "fleetpatch_last_evaluation_duration_seconds", "How long the last evaluation took."
+        )
+        if latest is not None:
+            stamp.add_metric([], latest.evaluated_at.timestamp())
+            took.add_metric([], latest.seconds)
+        yield stamp
+        yield took
+
+    def _labels(self, bucket: str | None) -> list[str]:
+        found = self._policy.bucket(bucket) if bucket else None
+        return [bucket or "", found.owner if found else ""]
+
+    def _rollup_gauges(self, rollups: tuple[Rollup, ...]) -> Iterator[GaugeMetricFamily]:
+        for name, doc, value in _ROLLUP_GAUGES:
+            family = GaugeMetricFamily(name, doc, labels=["bucket", "owner"])
+            for r in rollups:
+                family.add_metric(self._labels(r.key), float(value(r)))
+            yield family
+
+    def _per_bucket_value(
+        self, name: str, doc: str, label: str, counts: dict[tuple[object, ...], int]
+    ) -> GaugeMetricFamily:
+        family = GaugeMetricFamily(name, doc, labels=["bucket", "owner", label])
+        for (bucket, value), count in sorted(counts.items(), key=lambda kv: str(kv[0])):
+            bucket_name = bucket if isinstance(bucket, str) else None
+            family.add_metric([*self._labels(bucket_name), str(value)], count)
+        return family
+
+
+def fleet_registry(store: Store, policy: Policy) -> CollectorRegistry:
+    """A registry of its own (never the global one) holding the fleet collector."""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(FleetCollector(store, policy))
+    return registry

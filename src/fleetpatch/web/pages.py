@@ -1,0 +1,179 @@
+"""Dashboard pages, rendered on the server: overview, bucket, hosts, host, and the login cookie.
+
+Handlers call one read use case from `fleetpatch.app.dashboard` and render a Jinja2 template.
+Autoescaping is on for every template, so hostnames, package names and labels from reports are
+always text. Every figure links to the hosts behind it through `hosts_url` (the hosts page with
+the matching filter).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+from fleetpatch.app import dashboard
+from fleetpatch.app.tokens import Caller, authenticate
+from fleetpatch.store.evaluations import HistoryPoint
+from fleetpatch.store.status_queries import STATES
+from fleetpatch.web.api import MAX_LIMIT, host_sort, status_filter
+from fleetpatch.web.auth import COOKIE, reader
+from fleetpatch.web.charts import Series, line_chart
+from fleetpatch.web.context import context_of
+from fleetpatch.web.errors import HTTPException
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Caller, Depends(reader)]
+TEMPLATES = Path(__file__).parent / "templates"
+PAGE_SIZE = 50
+
+
+def template_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.globals["hosts_url"] = hosts_url
+    env.filters["days"] = _days
+    env.filters["when"] = _when
+    env.filters["pct"] = lambda v: f"{v:.1f} %"
+    return env
+
+
+def hosts_url(**params: Any) -> str:
+    kept = {k: v for k, v in params.items() if v not in (None, "")}
+    return "/hosts" + (f"?{urlencode(kept)}" if kept else "")
+
+
+def render(request: Request, name: str, **values: Any) -> HTMLResponse:
+    context = context_of(request)
+    template = request.app.state.templates.get_template(name)
+    return HTMLResponse(template.render(auth=context.auth, **values))
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview_page(request: Request, _: Reader) -> HTMLResponse:
+    context = context_of(request)
+    view = dashboard.overview(context.store, context.policy, now=context.clock())
+    limits = {b.name: b.sla.max_uptime_days for b in context.policy.buckets}
+    return render(
+        request,
+        "overview.html",
+        view=view,
+        limits=limits,
+        default_limit=context.policy.defaults.sla.max_uptime_days,
+        charts=trend_charts(view.trend, "fleet"),
+    )
+
+
+@router.get("/buckets/{name}", response_class=HTMLResponse)
+def bucket_page(name: str, request: Request, _: Reader) -> HTMLResponse:
+    context = context_of(request)
+    view = dashboard.bucket_view(context.store, context.policy, name, now=context.clock())
+    return render(request, "bucket.html", view=view, charts=trend_charts(view.trend, "bucket"))
+
+
+@router.get("/hosts", response_class=HTMLResponse)
+def hosts_page(
+    request: Request,
+    _: Reader,
+    bucket: str = "",
+    owner: str = "",
+    state: str = "",
+    ecosystem: str = "",
+    q: str = "",
+    sort: str = "days_behind",
+    order: str = "desc",
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = PAGE_SIZE,
+) -> HTMLResponse:
+    context = context_of(request)
+    where = status_filter(bucket, owner, state, ecosystem, q)
+    found = dashboard.host_page(
+        context.store,
+        where,
+        sort=host_sort(sort),
+        descending=order != "asc",
+        offset=(page - 1) * size,
+        limit=size,
+    )
+    params = {"bucket": bucket, "owner": owner, "state": state, "ecosystem": ecosystem, "q": q,
+              "sort": sort, "order": order, "size": size if size != PAGE_SIZE else ""}  # fmt: skip
+    return render(
+        request,
+        "hosts.html",
+        found=found,
+        page=page,
+        pages=max(1, -(-found.total // size)),
+        params=params,
+        choices=dashboard.filter_choices(context.store),
+        states=list(STATES),
+    )
+
+
+@router.get("/hosts/{hostname}", response_class=HTMLResponse)
+def host_page(hostname: str, request: Request, _: Reader) -> HTMLResponse:
+    context = context_of(request)
+    view = dashboard.host_view(
+        context.store, context.policy, hostname, now=context.clock(), upstream_for=context.upstream
+    )
+    return render(request, "host.html", view=view, now=context.clock())
+
+
+@router.get("/login")
+def login(request: Request, token: str = "") -> RedirectResponse:
+    """Trade a token for an HttpOnly, SameSite=Strict cookie, then go to the overview."""
+    context = context_of(request)
+    caller = authenticate(context.store, token, now=context.clock()) if token else None
+    if caller is None or not caller.may("read"):
+        raise HTTPException(401, "log in with /login?token=… and a viewer or operator token")
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=12 * 3600,
+    )
+    return response
+
+
+@router.get("/logout")
+def logout() -> RedirectResponse:
+    response = RedirectResponse("/", status_code=303)
+    response.delete_cookie(COOKIE)
+    return response
+
+
+def trend_charts(points: tuple[HistoryPoint, ...] | list[HistoryPoint], scope: str) -> list[str]:
+    def series(title: str, test_id: str, field: str) -> str:
+        values = tuple((p.day, float(getattr(p, field))) for p in points)
+        return line_chart(Series(title, values, f"{scope}-{test_id}"))
+
+    return [
+        series("Mean days behind upstream", "trend-days-behind", "days_behind_mean"),
+        series("Hosts affected by critical/high", "trend-critical-high", "critical_or_high"),
+        series("Hosts pending reboot", "trend-pending-reboot", "pending_reboot"),
+    ]
+
+
+def _days(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f} days" if value >= 10 else f"{value:,.1f} days"
+
+
+def _when(value: datetime | date | None) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M UTC")
+    return value.isoformat()
