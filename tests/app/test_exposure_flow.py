@@ -80,7 +80,7 @@ def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
             [_report("db-01", {"role": "db"}), _report("odd-01", {})], received_at=NOW
         )
     import_catalog(store, [str(DEBIAN12 / "lists")], now=NOW)
-    name, (installed, candidate) = next(iter(sorted(_apt_upgradable().items())))
+    name, (_installed, candidate) = next(iter(sorted(_apt_upgradable().items())))
     record = {
         "id": "FLEETPATCH-TEST-1",
         "modified": "2026-11-20T00:00:00Z",

@@ -16,8 +16,9 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-from fleetpatch.store import tables_upstream as _upstream_tables  # noqa: F401 (registers the tables)
+from fleetpatch.store import tables_cadence as _cadence_tables  # noqa: F401 (registers the tables)
 from fleetpatch.store import tables_eval as _eval_tables  # noqa: F401 (registers the tables)
+from fleetpatch.store import tables_upstream as _upstream_tables  # noqa: F401 (registers the tables)
 from fleetpatch.store.tables import Base
 
 SCRIPT_LOCATION = "fleetpatch.store:migrations"
