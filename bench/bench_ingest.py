@@ -75,6 +75,8 @@ def main() -> None:
         f"generated  {args.hosts:>8,} reports, {packages:,} packages, {size:,.0f} MiB NDJSON "
         f"in {seconds:.1f} s (not timed below)"
     )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine    {os.cpu_count()} CPUs, load average {load} (other jobs slow the figures)")
     bench_sqlite(fleet, workdir, args.hosts, packages)
     if args.pg:
         bench_pg(fleet, args.pg, args.hosts, packages)
