@@ -57,7 +57,8 @@ class CatalogImportSummary:
 
 @dataclass(frozen=True, slots=True)
 class AdvisoryImportSummary:
-    """Counts of one advisory import. `records` counts records read and parsed."""
+    """Counts of one advisory import. `records` counts records read and parsed; `unchanged`
+    those that wrote nothing (already stored, older, or a copy of another record read)."""
 
     files: int = 0
     records: int = 0
@@ -265,7 +266,7 @@ class _AdvisoryTally:
             records=self.records,
             inserted=total("inserted"),
             updated=total("updated"),
-            unchanged=total("unchanged"),
+            unchanged=self.records - total("inserted") - total("updated"),
             replaced_duplicates=total("superseded"),
             identical_duplicates=total("identical"),
             withdrawn=total("withdrawn"),
