@@ -117,3 +117,10 @@ from fleetpatch.cli.store_cmd import host as _host, hosts as _hosts, ingest as _
 cli.add_command(_ingest)
 cli.add_command(_hosts)
 cli.add_command(_host)
+
+from fleetpatch.cli.cadence_cmd import announce as _announce, calendar as _calendar  # noqa: E402, I001
+from fleetpatch.cli.cadence_cmd import windows as _windows  # noqa: E402
+
+cli.add_command(_windows)
+cli.add_command(_calendar)
+cli.add_command(_announce)
