@@ -124,3 +124,8 @@ from fleetpatch.cli.cadence_cmd import windows as _windows  # noqa: E402
 cli.add_command(_windows)
 cli.add_command(_calendar)
 cli.add_command(_announce)
+
+from fleetpatch.cli.serve_cmd import serve as _serve, token as _token  # noqa: E402, I001
+
+cli.add_command(_serve)
+cli.add_command(_token)

@@ -174,7 +174,7 @@ class HostOut(BaseModel):
     kernel_running: str
     kernels_installed: list[str]
     boot_time: datetime | None
-    reboot_flag: bool
+    reboot_flag: bool | None
     reboot_packages: list[str]
     status: HostStatusOut | None
     outdated: list[PackageOut]
