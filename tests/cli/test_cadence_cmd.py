@@ -130,3 +130,61 @@ def test_announce_names_a_missing_secret(tmp_path: Path) -> None:
         "error: notifier chat: environment variable FP_TEST_UNSET_URL is not set "
         "(it holds the secret; see the policy's notifiers section)"
     )
+
+
+def _demo_store(tmp_path: Path) -> None:
+    fleet = tmp_path / "fleet.ndjson"
+    at = "2026-11-27T10:00:00Z"
+    for args in (
+        ["demo", "generate", "--hosts", "80", "--now", at, "-o", str(fleet)],
+        ["ingest", str(fleet)],
+        ["evaluate"],
+    ):
+        code, _, err = run(tmp_path, *args)
+        assert code == 0, err
+
+
+def test_plan_each_example_bucket_in_the_terminal_and_as_json(tmp_path: Path) -> None:
+    _demo_store(tmp_path)
+    for bucket in ("k8s-nodes", "databases", "stateless", "bare-metal"):
+        code, out, err = run(tmp_path, "plan", bucket, "--at", "2026-11-27T12:00Z")
+        assert code == 0, err
+        assert out.startswith(f"Plan for {bucket} (owner ")
+        assert "  window: 20" in out
+        code, out, _ = run(
+            tmp_path, "plan", bucket, "--at", "2026-11-27T12:00Z", "--format", "json"
+        )
+        plan = json.loads(out)
+        assert plan["bucket"] == bucket
+        assert plan["hosts"] == sum(len(w["hosts"]) for w in plan["waves"])
+        for wave in plan["waves"]:
+            assert len(wave["hosts"]) <= plan["concurrency"]
+            for host in wave["hosts"]:
+                assert host["steps"]
+                assert host["seconds"] == sum(s["seconds"] for s in host["steps"])
+    code, out, _ = run(tmp_path, "plan", "databases", "--at", "2026-11-27T12:00Z")
+    assert "Wave 1" in out
+    assert "pre-check 1m > upgrade 15m" in out
+
+
+def test_forecast_table_json_and_warning(tmp_path: Path) -> None:
+    _demo_store(tmp_path)
+    code, out, err = run(tmp_path, "forecast", "--at", "2026-11-27T12:00Z")
+    assert code == 0
+    assert out.splitlines()[0].split() == [
+        "BUCKET", "HOSTS", "WAVES", "WORK", "NEXT_WINDOW", "FITS", "FULLY_PATCHED_BY", "WINDOWS",
+    ]  # fmt: skip
+    assert "From a fix published now to every host running it:" in out
+    code, out, err = run(
+        tmp_path, "forecast", "k8s-nodes", "--concurrency", "1", "--at", "2026-11-27T12:00Z",
+        "--format", "json",
+    )  # fmt: skip
+    data = json.loads(out)
+    [row] = data["buckets"]
+    assert row["fits"] == "NO"
+    assert row["warnings"]
+    assert err.startswith("warning: k8s-nodes: pending work (")
+    assert [f["bucket"] for f in data["fix"]] == ["k8s-nodes"]
+    code, _, err = run(tmp_path, "forecast", "--concurrency", "150%")
+    assert code == 2
+    assert "--concurrency" in err

@@ -11,25 +11,44 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
+from fleetpatch.app.evaluate import load_upstream
+from fleetpatch.app.queries import outdated
+from fleetpatch.exposure.status import HostStatus
 from fleetpatch.notify.base import Message, Notifier, NotifyError
-from fleetpatch.policy.records import Policy
+from fleetpatch.policy.records import Concurrency, Policy
 from fleetpatch.schedule.announcements import (
     Announcement,
     Recipient,
     announcement_key,
     due_announcements,
 )
-from fleetpatch.schedule.buckets import BucketOpening, find_bucket, upcoming
+from fleetpatch.schedule.buckets import (
+    BucketOpening,
+    blackouts_for,
+    find_bucket,
+    next_window,
+    upcoming,
+)
+from fleetpatch.schedule.forecast import FixForecast, Forecast, forecast_fix, forecast_plan
 from fleetpatch.schedule.ical import build_calendar
-from fleetpatch.store import Store
+from fleetpatch.schedule.plan import PackageChange, Plan, PlanHost, make_plan
+from fleetpatch.schedule.windows import next_openings
+from fleetpatch.store import HostRepository, Store
 from fleetpatch.store.announcements import AnnouncementRepository
+from fleetpatch.store.evaluations import EvaluationRepository
+from fleetpatch.store.tables_eval import HostStatusRow
 
 log = logging.getLogger(__name__)
+
+# How many openings ahead a forecast may use (200 days of a daily window, 16 years of a monthly).
+FORECAST_OPENINGS = 200
 
 DeliveryOutcome = Literal["sent", "failed", "already", "unsettled", "would-send", "unreachable"]
 
@@ -195,10 +214,110 @@ def _result(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class BucketForecast:
+    """A bucket's forecast with the plan it was made from."""
+
+    plan: Plan
+    forecast: Forecast
+
+
+def needs_work(status: HostStatus) -> tuple[str, ...]:
+    """Why the exposure engine says a host needs patching (empty: it does not)."""
+    reasons = (
+        ("outdated", status.update in ("behind", "overdue")),
+        ("affected", status.security == "affected_fix_available"),
+        ("pending reboot", status.reboot == "pending_reboot"),
+        ("drifted", status.drifted),
+    )
+    return tuple(reason for reason, applies in reasons if applies)
+
+
+def bucket_hosts(
+    store: Store, policy: Policy, bucket: str, now: datetime, *, packages: bool = True
+) -> list[PlanHost]:
+    """The evaluated hosts of `bucket` as the planner sees them (labels from their reports)."""
+    with store.session() as session:
+        query = select(HostStatusRow).where(HostStatusRow.bucket == bucket)
+        statuses = EvaluationRepository(session).statuses(query.order_by(HostStatusRow.hostname))
+        labels = {h.hostname: h.labels for h in HostRepository(session).current()}
+        upstream = load_upstream(session) if packages and any(map(needs_work, statuses)) else None
+    hosts = []
+    for status in statuses:
+        reasons = needs_work(status)
+        changes: tuple[PackageChange, ...] = ()
+        if reasons and upstream is not None and "outdated" in reasons:
+            rows = outdated(store, policy, status.hostname, now=now, upstream=upstream)
+            changes = tuple(
+                PackageChange(r.name, r.installed, r.candidate, r.security) for r in rows
+            )
+        pending = status.reboot == "pending_reboot"
+        hosts.append(
+            PlanHost(status.hostname, labels.get(status.hostname, {}), changes, pending, reasons)
+        )
+    return hosts
+
+
+def plan_bucket(
+    store: Store,
+    policy: Policy,
+    bucket: str,
+    now: datetime,
+    *,
+    window: datetime | None = None,
+    concurrency: Concurrency | None = None,
+) -> Plan:
+    """The plan for the bucket's next window, or for the first one open at or after `window`.
+
+    Step durations come from the policy and defaults: runs do not record measured durations
+    yet, so the history given to the planner is empty.
+    """
+    spec = find_bucket(policy, bucket)
+    if concurrency is not None:
+        spec = replace(spec, concurrency=concurrency)
+    hosts = bucket_hosts(store, policy, bucket, now)
+    opening = next_window(policy, spec, window or now)
+    return make_plan(spec, hosts, bucket_size=len(hosts), window=opening, history={})
+
+
+def bucket_forecast(
+    store: Store,
+    policy: Policy,
+    bucket: str,
+    now: datetime,
+    *,
+    concurrency: Concurrency | None = None,
+    seed: int = 0,
+) -> BucketForecast:
+    """When `bucket` will be fully patched, and whether its pending work fits the next window."""
+    plan = plan_bucket(store, policy, bucket, now, concurrency=concurrency)
+    spec = find_bucket(policy, bucket)
+    openings = next_openings(spec.windows, now, FORECAST_OPENINGS, blackouts_for(policy, spec))
+    forecast = forecast_plan(plan, openings, now=now, failure_rate=spec.failure_rate, seed=seed)
+    return BucketForecast(plan, forecast)
+
+
+def fleet_forecast(
+    store: Store, policy: Policy, now: datetime, *, soak_days: float | None = None
+) -> list[FixForecast]:
+    """Per bucket: from "a fix is published at `now`" to "every host of the bucket runs it"."""
+    soak = policy.defaults.soak_days if soak_days is None else soak_days
+    found = []
+    for spec in policy.buckets:
+        hosts = bucket_hosts(store, policy, spec.name, now, packages=False)
+        openings = next_openings(spec.windows, now, FORECAST_OPENINGS, blackouts_for(policy, spec))
+        found.append(forecast_fix(spec, hosts, openings, published=now, soak_days=soak))
+    return found
+
+
 __all__ = [
+    "BucketForecast",
     "DeliveryResult",
     "WindowRow",
+    "bucket_forecast",
     "calendar_feed",
+    "fleet_forecast",
+    "plan_bucket",
     "send_due_announcements",
     "upcoming_windows",
 ]

@@ -129,3 +129,8 @@ from fleetpatch.cli.serve_cmd import serve as _serve, token as _token  # noqa: E
 
 cli.add_command(_serve)
 cli.add_command(_token)
+
+from fleetpatch.cli.cadence_cmd import forecast as _forecast, plan as _plan  # noqa: E402, I001
+
+cli.add_command(_plan)
+cli.add_command(_forecast)

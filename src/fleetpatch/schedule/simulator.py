@@ -68,7 +68,7 @@ def simulate(
     start: datetime,
     failure_rate: float,
     rng: random.Random,
-    max_attempts: int = 2,
+    max_attempts: int = 3,
 ) -> SimResult:
     """Run the waves from `start` through `openings`; see the module docstring for the rules."""
     clock = OpeningClock(openings)
