@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import vobject
 from icalendar import Calendar
 
-from fleetpatch.app.cadence import calendar_feed
+from fleetpatch.app.cadence import calendar_feed, next_windows
 from fleetpatch.policy.example import EXAMPLE_POLICY
 from fleetpatch.policy.loader import parse_policy
 
@@ -71,3 +71,18 @@ def test_one_bucket_and_the_same_bytes_for_the_same_inputs() -> None:
         "Patch window: databases (dba)",
         "Change freeze (fleet): year-end change freeze",
     }
+
+
+def test_each_bucket_has_a_next_window_for_its_hosts_status() -> None:
+    found = next_windows(POLICY, datetime(2026, 12, 1, 3, 30, tzinfo=UTC))
+    databases = found["databases"]
+    assert databases is not None
+    assert databases.start == datetime(2026, 12, 1, 3, 0, tzinfo=UTC)  # open now: it comes first
+    metal = found["bare-metal"]
+    assert metal is not None
+    assert metal.start == datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+    after_christmas = next_windows(POLICY, datetime(2026, 12, 24, tzinfo=UTC))["k8s-nodes"]
+    assert after_christmas is not None
+    assert after_christmas.start == datetime(
+        2027, 1, 3, 23, 0, tzinfo=UTC
+    )  # freeze ends 00:00 Berlin

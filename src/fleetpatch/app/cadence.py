@@ -39,7 +39,7 @@ from fleetpatch.schedule.buckets import (
 from fleetpatch.schedule.forecast import FixForecast, Forecast, forecast_fix, forecast_plan
 from fleetpatch.schedule.ical import build_calendar
 from fleetpatch.schedule.plan import PackageChange, Plan, PlanHost, make_plan
-from fleetpatch.schedule.windows import next_openings
+from fleetpatch.schedule.windows import Opening, next_openings
 from fleetpatch.store import HostRepository, Store
 from fleetpatch.store.announcements import AnnouncementRepository
 from fleetpatch.store.evaluations import EvaluationRepository
@@ -214,6 +214,12 @@ def _result(
     )
 
 
+def next_windows(policy: Policy, now: datetime) -> dict[str, Opening | None]:
+    """Each bucket's window in progress at `now`, or its next one: a field of every host's
+    status (a host's next window is its bucket's). None: the bucket's windows never open."""
+    return {b.name: next_window(policy, b, now) for b in policy.buckets}
+
+
 @dataclass(frozen=True, slots=True)
 class BucketForecast:
     """A bucket's forecast with the plan it was made from."""
@@ -317,6 +323,7 @@ __all__ = [
     "bucket_forecast",
     "calendar_feed",
     "fleet_forecast",
+    "next_windows",
     "plan_bucket",
     "send_due_announcements",
     "upcoming_windows",
