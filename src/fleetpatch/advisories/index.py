@@ -16,7 +16,7 @@ or listed version and is reported in `problems`, never silently matched.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -113,14 +113,23 @@ def position_of(ecosystem: str, version: str) -> Position:
     return (1, _scheme(ecosystem).key(version))
 
 
-def build_index(advisories: Iterable[Advisory]) -> AdvisoryIndex:
-    """Compile advisories into an `AdvisoryIndex`."""
+def build_index(
+    advisories: Iterable[Advisory], packages: Collection[tuple[str, str]] | None = None
+) -> AdvisoryIndex:
+    """Compile advisories into an `AdvisoryIndex`.
+
+    `packages`, when given, limits compilation to those (normalised ecosystem, package) keys:
+    evaluating a fleet only ever looks up the packages the fleet has, and compiling ranges is
+    the expensive part of building an index.
+    """
     grouped: dict[tuple[str, str], dict[str, list[Affected]]] = {}
     owners: dict[str, Advisory] = {}
     for advisory in advisories:
         owners[advisory.id] = advisory
         for affected in advisory.affected:
             key = (normalize_ecosystem(affected.ecosystem), affected.package)
+            if packages is not None and key not in packages:
+                continue
             grouped.setdefault(key, {}).setdefault(advisory.id, []).append(affected)
     problems: list[str] = []
     unsupported: Counter[str] = Counter()

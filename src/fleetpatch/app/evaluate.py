@@ -16,13 +16,20 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from fleetpatch.advisories.ecosystems import lookup_ecosystems
 from fleetpatch.advisories.index import AdvisoryIndex
 from fleetpatch.catalog.candidates import CatalogIndex
 from fleetpatch.errors import NotFoundError
 from fleetpatch.exposure.drift import canonical_levels
 from fleetpatch.exposure.evaluate import FleetEvaluation
 from fleetpatch.exposure.evaluate import evaluate_fleet as evaluate_pure
-from fleetpatch.exposure.facts import PackageFacts, Sources, known_suites, package_facts
+from fleetpatch.exposure.facts import (
+    PackageFacts,
+    Sources,
+    known_suites,
+    match_triple,
+    package_facts,
+)
 from fleetpatch.exposure.rollups import Rollup, total
 from fleetpatch.exposure.sets import summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
@@ -75,11 +82,30 @@ class EvaluationSummary:
     by_owner: tuple[Rollup, ...]
 
 
-def load_upstream(session: Session, ecosystems: Iterable[str] | None = None) -> Upstream:
+def load_upstream(
+    session: Session,
+    ecosystems: Iterable[str] | None = None,
+    versions: Iterable[PackageVersion] | None = None,
+) -> Upstream:
+    """Load the catalog and advisory indexes, for some ecosystems or all.
+
+    With `versions` (the fleet's distinct package versions), only the catalog entries and
+    advisory entries of those packages are loaded and compiled: enough for a full evaluation, and
+    far cheaper. A long-running process that must also evaluate package sets it has not seen yet
+    loads without `versions`.
+    """
     wanted = None if ecosystems is None else sorted(set(ecosystems))
-    catalog = CatalogRepository(session).index(wanted)
+    names: set[str] | None = None
+    keys: set[tuple[str, str]] | None = None
+    if versions is not None:
+        names, keys = set(), set()
+        for v in versions:
+            names.add(v.name)
+            eco, package, _ = match_triple(v)
+            keys.update((e, package) for e in lookup_ecosystems(eco))
+    catalog = CatalogRepository(session).index(wanted, names)
     advisories_repo = AdvisoryRepository(session)
-    advisories = advisories_repo.index(wanted)
+    advisories = advisories_repo.index(wanted, keys)
     return Upstream(
         catalog=catalog,
         advisories=advisories,
@@ -108,7 +134,9 @@ def evaluate_fleet(
         sets = fleet.set_members({h.package_set_id for h in hosts})
         versions = {v.id: v for v in PackageRepository(session).distinct_versions()}
         say(f"loading catalog and advisories ({len(versions)} distinct package versions)")
-        upstream = upstream or load_upstream(session, {h.ecosystem for h in hosts})
+        upstream = upstream or load_upstream(
+            session, {h.ecosystem for h in hosts}, versions.values()
+        )
         sources = upstream.sources(policy, _package_names(versions.values()), now)
         say("evaluating")
         result = evaluate_pure(hosts, sets, versions, policy=policy, sources=sources, now=now)
@@ -221,7 +249,7 @@ def _facts_for(
 ) -> dict[tuple[str, int], PackageFacts]:
     ids = {vid for ms in members.values() for vid in ms}
     versions = PackageRepository(session).versions(ids)
-    upstream = upstream or load_upstream(session, [ecosystem])
+    upstream = upstream or load_upstream(session, [ecosystem], versions.values())
     sources = upstream.sources(policy, _package_names(versions.values()), now)
     return package_facts({arch: ids}, versions, sources=sources, now=now)
 
@@ -237,7 +265,7 @@ def host_facts(
         members = FleetReader(session).set_members({header.package_set_id})
         ids = set(members[header.package_set_id])
         versions = PackageRepository(session).versions(ids)
-        upstream = upstream or load_upstream(session, [header.ecosystem])
+        upstream = upstream or load_upstream(session, [header.ecosystem], versions.values())
         sources = upstream.sources(policy, _package_names(versions.values()), now)
         facts = package_facts({header.arch: ids}, versions, sources=sources, now=now)
         status = EvaluationRepository(session).status(hostname)

@@ -213,9 +213,14 @@ class AdvisoryRepository:
         blobs = self._session.execute(query.where(a.id.in_(having))).scalars()
         return [_only(decode(blob), wanted) for blob in blobs]
 
-    def index(self, ecosystems: Collection[str] | None = None) -> AdvisoryIndex:
-        """An `AdvisoryIndex` of the live advisories (optionally of some ecosystems)."""
-        return build_index(self.records(ecosystems))
+    def index(
+        self,
+        ecosystems: Collection[str] | None = None,
+        packages: Collection[tuple[str, str]] | None = None,
+    ) -> AdvisoryIndex:
+        """An `AdvisoryIndex` of the live advisories (optionally of some ecosystems, and
+        compiled only for some (normalised ecosystem, package) keys)."""
+        return build_index(self.records(ecosystems), packages)
 
     def affecting(self, ecosystem: str, package: str) -> list[Advisory]:
         """Live advisories with an affected entry for `package` in `ecosystem` (normalised)."""

@@ -36,7 +36,7 @@ from fleetpatch.catalog.records import (
     Staleness,
     VersionKey,
 )
-from fleetpatch.store.sql import insert_ignore
+from fleetpatch.store.sql import chunks, insert_ignore
 from fleetpatch.store.tables import table_of
 from fleetpatch.store.tables_upstream import CatalogEntryRow, CatalogReleaseRow
 
@@ -178,6 +178,17 @@ class CatalogRepository:
         self._save_release(release, known, sorted(todo), len(entries), now)
         return CatalogOutcome(1, 0, len(entries), new, len(moved))
 
+    def add_dated(
+        self, release: ReleaseImport, entries: Sequence[CatalogEntry], *, now: datetime
+    ) -> int:
+        """Store entries with the first-seen times they carry (a curated, dated history such as
+        the demo's), bypassing the Release-date stamping; stored identities are left alone.
+        Returns how many entries were new."""
+        new = self._insert_new(release, entries)
+        indexes = sorted({index_name(e) for e in entries})
+        self._save_release(release, self._release_row(release), indexes, len(entries), now)
+        return new
+
     def _release_row(self, release: ReleaseImport) -> CatalogReleaseRow | None:
         query = select(CatalogReleaseRow).where(
             CatalogReleaseRow.ecosystem == release.ecosystem,
@@ -289,17 +300,29 @@ class CatalogRepository:
         self._session.add(row)
         self._session.flush()
 
-    def index(self, ecosystems: Collection[str] | None = None) -> CatalogIndex:
-        """Every stored entry (optionally of some ecosystems), ready for candidate look-ups."""
-        return CatalogIndex(self.entries(ecosystems))
+    def index(
+        self, ecosystems: Collection[str] | None = None, names: Collection[str] | None = None
+    ) -> CatalogIndex:
+        """Every stored entry (optionally of some ecosystems and package names), ready for
+        candidate look-ups."""
+        return CatalogIndex(self.entries(ecosystems, names))
 
-    def entries(self, ecosystems: Collection[str] | None = None) -> list[CatalogEntry]:
-        """Stored entries, optionally of some ecosystems; equal origins share one object."""
+    def entries(
+        self, ecosystems: Collection[str] | None = None, names: Collection[str] | None = None
+    ) -> list[CatalogEntry]:
+        """Stored entries, optionally of some ecosystems and package names; equal origins
+        share one object."""
         query = select(_ENTRIES)
         if ecosystems is not None:
             query = query.where(_ENTRIES.c.ecosystem.in_(sorted(ecosystems)))
         origins: dict[tuple[object, ...], Origin] = {}
-        return [_entry(row, origins) for row in self._session.execute(query).mappings()]
+        if names is None:
+            return [_entry(row, origins) for row in self._session.execute(query).mappings()]
+        found: list[CatalogEntry] = []
+        for part in chunks(sorted(names)):
+            rows = self._session.execute(query.where(_ENTRIES.c.name.in_(part))).mappings()
+            found.extend(_entry(row, origins) for row in rows)
+        return found
 
     def releases(self, ecosystem: str | None = None) -> list[CatalogRelease]:
         """Imported indexes, by ecosystem, site and suite, newest Release first."""
