@@ -27,7 +27,13 @@ from fleetpatch.store.evaluations import (
     EvaluationRepository,
     HistoryPoint,
 )
-from fleetpatch.store.status_queries import HostSort, StatusFilter, StatusPage, StatusQueries
+from fleetpatch.store.status_queries import (
+    Breakdown,
+    HostSort,
+    StatusFilter,
+    StatusPage,
+    StatusQueries,
+)
 
 TREND_DAYS = 90
 NEXT_WINDOWS = 3
@@ -81,27 +87,42 @@ class HostView:
     history: tuple[ReportHeader, ...]
 
 
-def overview(store: Store, policy: Policy, *, now: datetime) -> Overview:
+def fleet_breakdown(store: Store) -> Breakdown:
+    """Every current fleet figure, from one scan of the host states."""
+    with store.session() as session:
+        return StatusQueries(session).breakdown()
+
+
+def overview(
+    store: Store, policy: Policy, *, now: datetime, breakdown: Breakdown | None = None
+) -> Overview:
+    """`breakdown`: figures the caller already has (a server caches them); None reads them."""
+    figures = breakdown if breakdown is not None else fleet_breakdown(store)
     with store.session() as session:
         repo = EvaluationRepository(session)
-        fleet = repo.rollups("fleet")[0]
-        buckets = repo.rollups("bucket")
-        owners = repo.rollups("owner")
         trend = repo.history("fleet", FLEET_KEY, _since(now))
         evaluation = repo.latest()
-    lines = tuple(_bucket_line(policy, r, now) for r in _with_empty_buckets(policy, buckets))
-    return Overview(fleet, lines, owners, tuple(trend), evaluation)
+    buckets = _with_empty_buckets(policy, figures.by_bucket())
+    lines = tuple(_bucket_line(policy, r, now) for r in buckets)
+    return Overview(figures.fleet(), lines, figures.by_owner(), tuple(trend), evaluation)
 
 
-def bucket_view(store: Store, policy: Policy, name: str, *, now: datetime) -> BucketView:
+def bucket_view(
+    store: Store,
+    policy: Policy,
+    name: str,
+    *,
+    now: datetime,
+    breakdown: Breakdown | None = None,
+) -> BucketView:
     bucket = policy.bucket(name)
     if bucket is None:
         known = ", ".join(b.name for b in policy.buckets) or "none"
         raise NotFoundError(f"no bucket {name!r} in the policy (buckets: {known})")
+    figures = breakdown if breakdown is not None else fleet_breakdown(store)
+    rollup = next((r for r in figures.by_bucket() if r.key == name), Rollup(name))
+    counts = figures.counts(lambda c: (c.bucket, c.update_state))
     with store.session() as session:
-        rollup = next((r for r in EvaluationRepository(session).rollups("bucket") if r.key == name),
-                      Rollup(name))  # fmt: skip
-        counts = StatusQueries(session).count_by("update_state", StatusFilter(bucket=name))
         trend = EvaluationRepository(session).history("bucket", name, _since(now))
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
     return BucketView(

@@ -3,25 +3,34 @@
 A `StatusFilter` says which hosts (bucket, owner, state, ecosystem, free text); `HostSort` says in
 which order. Every sort is an indexed column with `host_id` (the row id, so part of every SQLite
 index) as the tie-breaker, so a page is an index walk: `LIMIT/OFFSET` stays in milliseconds at
-100,000 hosts and the order is total (no host shows on two pages). The free-text filter is a
+100,000 hosts and the order is total (no host shows on two pages). When a filter leaves few hosts
+(under `SORT_MATCHES_BELOW`), the matches are found by a scan and sorted instead, because walking
+the sort index would look up every row to test the filter. The free-text filter is a
 `LIKE` on the hostname with `%`/`_` escaped, so it matches the text literally.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
+from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
-from fleetpatch.store.evaluations import NONE_KEY, EvaluationRepository
+from fleetpatch.store.evaluations import (
+    NONE_KEY,
+    EvaluationRepository,
+    _rollup,
+    _rollup_columns,
+)
 from fleetpatch.store.tables_eval import HostStatusRow
 
 HostSort = Literal["days_behind", "uptime", "severity", "hostname"]
 SORTS: tuple[HostSort, ...] = ("days_behind", "uptime", "severity", "hostname")
+SORT_MATCHES_BELOW = 10_000
 H = HostStatusRow
 # A "state" is any one condition a dashboard number counts; each maps to a SQL condition.
 STATES: Mapping[str, ColumnElement[bool]] = {
@@ -69,6 +78,64 @@ class StatusPage:
         return self.offset + len(self.rows) < self.total
 
 
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The hosts sharing one (bucket, owner, update state, worst severity), as a rollup."""
+
+    bucket: str | None
+    owner: str | None
+    update_state: str
+    worst_severity: str | None
+    rollup: Rollup
+
+
+@dataclass(frozen=True, slots=True)
+class Breakdown:
+    """Every fleet figure from one scan of `host_status`; groupings are merged in memory."""
+
+    cells: tuple[Cell, ...]
+
+    def fleet(self) -> Rollup:
+        return merge("fleet", (c.rollup for c in self.cells))
+
+    def by(self, key: Callable[[Cell], str | None]) -> tuple[Rollup, ...]:
+        groups: dict[str | None, list[Rollup]] = {}
+        for cell in self.cells:
+            groups.setdefault(key(cell), []).append(cell.rollup)
+        ordered = sorted(groups, key=lambda k: (k is None, k or ""))
+        return tuple(merge(k, groups[k]) for k in ordered)
+
+    def by_bucket(self) -> tuple[Rollup, ...]:
+        return self.by(lambda c: c.bucket)
+
+    def by_owner(self) -> tuple[Rollup, ...]:
+        return self.by(lambda c: c.owner)
+
+    def counts(self, key: Callable[[Cell], tuple[Any, ...]]) -> dict[tuple[Any, ...], int]:
+        out: dict[tuple[Any, ...], int] = {}
+        for cell in self.cells:
+            out[key(cell)] = out.get(key(cell), 0) + cell.rollup.hosts
+        return out
+
+
+def merge(key: str | None, rollups: Iterable[Rollup]) -> Rollup:
+    """Sum the counts of several rollups; the maxima stay maxima."""
+    values: dict[str, Any] = {f.name: 0 for f in fields(Rollup) if f.name != "key"}
+    values["max_uptime_days"] = None
+    values["days_behind_max"] = 0.0
+    for r in rollups:
+        for name in values:
+            mine = getattr(r, name)
+            if name == "max_uptime_days":
+                if mine is not None:
+                    values[name] = max(values[name] or 0.0, mine)
+            elif name == "days_behind_max":
+                values[name] = max(values[name], mine)
+            else:
+                values[name] += mine
+    return Rollup(key=key, **values)
+
+
 class StatusQueries:
     def __init__(self, session: Session) -> None:
         self._session = session
@@ -85,8 +152,22 @@ class StatusQueries:
     ) -> StatusPage:
         query = filtered(select(HostStatusRow), where)
         total = self._repo.count(query)
-        ordered = query.order_by(*_order(sort, descending)).offset(offset).limit(limit)
+        # A selective filter: scan for the few matches and sort them, rather than walk the
+        # whole sort index looking each row up to test the filter.
+        indexed = where == StatusFilter() or total > SORT_MATCHES_BELOW
+        order = _order(sort, descending, indexed=indexed)
+        ordered = query.order_by(*order).offset(offset).limit(limit)
         return StatusPage(tuple(self._repo.statuses(ordered)), total, offset, limit)
+
+    def breakdown(self) -> Breakdown:
+        """One aggregate scan grouped by bucket, owner, update state and worst severity."""
+        keys = (H.bucket, H.owner, H.update_state, H.worst_severity)
+        query = select(*keys, *_rollup_columns()).group_by(*keys)
+        cells = [
+            Cell(row[0], row[1], row[2], row[3], _rollup(row[0], row[4:]))
+            for row in self._session.execute(query)
+        ]
+        return Breakdown(tuple(cells))
 
     def count_by(
         self, column: str, where: StatusFilter | None = None
@@ -126,13 +207,15 @@ def filtered(query: Select[Any], where: StatusFilter) -> Select[Any]:
     return query.where(*conditions) if conditions else query
 
 
-def _order(sort: HostSort, descending: bool) -> list[Any]:
+def _order(sort: HostSort, descending: bool, *, indexed: bool = True) -> list[Any]:
     column: Any = {
         "days_behind": H.days_behind_mean,
         "uptime": H.uptime_days,
         "severity": H.severity_rank,
         "hostname": H.hostname,
     }[sort]
+    if not indexed:
+        column = column + "" if sort == "hostname" else column + 0  # same order, no index
     if sort == "severity":
         descending = not descending  # rank 0 is the worst: "most severe first" is ascending
     if sort == "hostname":

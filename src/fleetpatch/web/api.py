@@ -31,7 +31,9 @@ MAX_LIMIT = 500
 def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
     """Fleet, per-bucket and per-owner figures, the 90-day fleet trend, the last evaluation."""
     context = context_of(request)
-    view = dashboard.overview(context.store, context.policy, now=context.clock())
+    view = dashboard.overview(
+        context.store, context.policy, now=context.clock(), breakdown=context.figures()
+    )
     return schemas.OverviewOut(
         fleet=schemas.rollup_out(view.fleet),
         buckets=[schemas.bucket_line_out(b) for b in view.buckets],
@@ -45,7 +47,9 @@ def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
 def get_bucket(name: str, request: Request, _: Reader) -> schemas.BucketOut:
     """One bucket: owner and contacts, strategy, runbook, cadence, next windows, hosts by state."""
     context = context_of(request)
-    view = dashboard.bucket_view(context.store, context.policy, name, now=context.clock())
+    view = dashboard.bucket_view(
+        context.store, context.policy, name, now=context.clock(), breakdown=context.figures()
+    )
     b, owner = view.bucket, view.owner
     return schemas.BucketOut(
         name=b.name,
@@ -110,7 +114,7 @@ def get_hosts(
     )
 
 
-@router.get("/hosts/{hostname}", response_model=schemas.HostOut)
+@router.get("/hosts/{hostname:path}", response_model=schemas.HostOut)
 def get_host(hostname: str, request: Request, _: Reader) -> schemas.HostOut:
     """One host: facts, status, outdated/vulnerable/drifted packages, report history."""
     context = context_of(request)

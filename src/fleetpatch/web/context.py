@@ -4,24 +4,36 @@
 catalog/advisory indexes (`Upstream`) per ecosystem, loaded on first use and shared by all
 requests, so the host page and `POST /api/v1/reports` compute package facts without re-reading
 the catalog (`serve` warms them in the background at start).
+
+The fleet figures (one aggregate scan of `host_status`) are cached for the overview and bucket
+pages: a report posted here or a new evaluation refreshes them at once; writes by other
+processes show within `FIGURES_TTL_SECONDS`. `/metrics` never uses the cache.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from starlette.requests import Request
 
+from fleetpatch.app.dashboard import filter_choices, fleet_breakdown
 from fleetpatch.app.evaluate import Upstream, load_upstream
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
+from fleetpatch.store.evaluations import EvaluationRepository
+from fleetpatch.store.status_queries import Breakdown
 
 Clock = Callable[[], datetime]
 MAX_REPORT_BYTES = 16 * 2**20
+# How stale the overview may be after writes by *other* processes (CLI ingest); writes through
+# this server and new evaluations show at once.
+FIGURES_TTL_SECONDS = 10.0
 
 
 @dataclass(slots=True)
@@ -32,8 +44,37 @@ class WebContext:
     clock: Clock
     auth: bool
     max_report_bytes: int = MAX_REPORT_BYTES
+    figures_ttl: float = FIGURES_TTL_SECONDS
     _upstream: dict[str, Upstream] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _cache: dict[str, tuple[Any, int | None, float]] = field(default_factory=dict)
+
+    def figures(self) -> Breakdown:
+        """The fleet breakdown, cached until a write here, a new evaluation, or the TTL."""
+        found: Breakdown = self._cached("figures", lambda: fleet_breakdown(self.store))
+        return found
+
+    def choices(self) -> dict[str, list[str]]:
+        """The hosts page's filter menus, cached like the figures."""
+        found: dict[str, list[str]] = self._cached("choices", lambda: filter_choices(self.store))
+        return found
+
+    def forget_figures(self) -> None:
+        """A host changed through this process: the next read recomputes the figures."""
+        self._cache.clear()
+
+    def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
+        with self.store.session() as session:
+            latest = EvaluationRepository(session).latest()
+        evaluation = latest.id if latest else None
+        cached = self._cache.get(name)
+        if cached is not None:
+            value, seen, loaded = cached
+            if seen == evaluation and time.monotonic() - loaded < self.figures_ttl:
+                return value
+        value = compute()
+        self._cache[name] = (value, evaluation, time.monotonic())
+        return value
 
     def upstream(self, ecosystem: str) -> Upstream:
         """The catalog and advisory indexes of one ecosystem, loaded once (thread-safe)."""

@@ -49,12 +49,14 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
     now = context.clock()
     summary = ingest(context.store, [Source.from_bytes("request", body)], now=now)
     hosts = _hostnames(context, summary)
+    context.forget_figures()
     for hostname, ecosystem in hosts:
         try:
             upstream = context.upstream(ecosystem)
             evaluate_host_now(context.store, context.policy, hostname, now=now, upstream=upstream)
         except FleetpatchError:
             log.exception("stored a report of %s but could not re-evaluate it", hostname)
+    context.forget_figures()
     out = IngestOut(
         stored=summary.stored,
         duplicates=summary.duplicates,

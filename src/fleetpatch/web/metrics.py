@@ -1,6 +1,6 @@
 """`/metrics`: fleet gauges computed at scrape time by a custom collector on an injected registry.
 
-The collector reads the rollups (SQL aggregates over `host_status`) when Prometheus scrapes, so
+The collector reads the rollups (one aggregate scan of `host_status`) when Prometheus scrapes, so
 the figures are as current as the last evaluation or ingested report, and nothing is kept in
 process memory between scrapes. Labels are bounded: `bucket` and `owner` (from the policy; an
 unclassified host has both empty), `state` (the four update states) and `severity` (the advisory
@@ -65,12 +65,11 @@ class FleetCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._store.session() as session:
-            rollups = EvaluationRepository(session).rollups("bucket")
-            queries = StatusQueries(session)
-            by_state = queries.count_by("update_state")
-            by_severity = queries.count_by("worst_severity")
+            figures = StatusQueries(session).breakdown()
             latest = EvaluationRepository(session).latest()
-        yield from self._rollup_gauges(rollups)
+        by_state = figures.counts(lambda c: (c.bucket, c.update_state))
+        by_severity = figures.counts(lambda c: (c.bucket, c.worst_severity))
+        yield from self._rollup_gauges(figures.by_bucket())
         yield self._per_bucket_value(
             "fleetpatch_hosts_by_update_state",
             "Hosts by update state.",

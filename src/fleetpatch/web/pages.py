@@ -61,7 +61,9 @@ def render(request: Request, name: str, **values: Any) -> HTMLResponse:
 @router.get("/", response_class=HTMLResponse)
 def overview_page(request: Request, _: Reader) -> HTMLResponse:
     context = context_of(request)
-    view = dashboard.overview(context.store, context.policy, now=context.clock())
+    view = dashboard.overview(
+        context.store, context.policy, now=context.clock(), breakdown=context.figures()
+    )
     limits = {b.name: b.sla.max_uptime_days for b in context.policy.buckets}
     return render(
         request,
@@ -76,7 +78,9 @@ def overview_page(request: Request, _: Reader) -> HTMLResponse:
 @router.get("/buckets/{name}", response_class=HTMLResponse)
 def bucket_page(name: str, request: Request, _: Reader) -> HTMLResponse:
     context = context_of(request)
-    view = dashboard.bucket_view(context.store, context.policy, name, now=context.clock())
+    view = dashboard.bucket_view(
+        context.store, context.policy, name, now=context.clock(), breakdown=context.figures()
+    )
     return render(request, "bucket.html", view=view, charts=trend_charts(view.trend, "bucket"))
 
 
@@ -113,12 +117,12 @@ def hosts_page(
         page=page,
         pages=max(1, -(-found.total // size)),
         params=params,
-        choices=dashboard.filter_choices(context.store),
+        choices=context.choices(),
         states=list(STATES),
     )
 
 
-@router.get("/hosts/{hostname}", response_class=HTMLResponse)
+@router.get("/hosts/{hostname:path}", response_class=HTMLResponse)
 def host_page(hostname: str, request: Request, _: Reader) -> HTMLResponse:
     context = context_of(request)
     view = dashboard.host_view(

@@ -1,0 +1,171 @@
+"""Security: writes need a reporter token, roles are enforced, report fields render inert,
+headers are set, and `serve` refuses an unauthenticated non-loopback bind."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+from web_support import NOW, Tokens, bearer
+
+from fleetpatch.app.tokens import authenticate, create_token, revoke_token
+from fleetpatch.cli.main import cli
+from fleetpatch.cli.serve_cmd import resolve_auth
+from fleetpatch.errors import InputError
+from fleetpatch.inventory.schema import report_to_dict
+from fleetpatch.simulate.fleet import generate_fleet
+from fleetpatch.store import Store
+from fleetpatch.store.tokens import TokenRepository
+
+XSS = "<script>alert(1)</script>"
+IMG = '<img src=x onerror="alert(2)">'
+
+
+def _report(hostname: str) -> dict[str, object]:
+    data = report_to_dict(next(iter(generate_fleet(1, seed=5, now=NOW + timedelta(hours=1)))))
+    data["hostname"] = hostname
+    return data
+
+
+@pytest.mark.parametrize("auth", [False, True])
+def test_unauthenticated_writes_are_refused(
+    client: TestClient, auth_client: TestClient, auth: bool
+) -> None:
+    c = auth_client if auth else client
+    response = c.post("/api/v1/reports", json=_report("anon-01"))
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"] == "Bearer"
+    assert c.get("/api/v1/hosts/anon-01").status_code in (401, 404)
+
+
+def test_a_viewer_cannot_ingest(client: TestClient, tokens: Tokens) -> None:
+    response = client.post(
+        "/api/v1/reports", json=_report("viewer-01"), headers=bearer(tokens.viewer)
+    )
+    assert response.status_code == 403
+    assert "viewer" in response.json()["error"]
+    assert client.get("/api/v1/hosts/viewer-01").status_code == 404
+
+
+def test_a_bogus_token_cannot_ingest(client: TestClient, tokens: Tokens) -> None:
+    forged = tokens.reporter[:-2] + ("AA" if not tokens.reporter.endswith("AA") else "BB")
+    response = client.post("/api/v1/reports", json=_report("x-01"), headers=bearer(forged))
+    assert response.status_code == 401
+
+
+def test_reads_need_a_reader_token_when_auth_is_on(auth_client: TestClient, tokens: Tokens) -> None:
+    for path in ("/", "/hosts", "/api/v1/overview", "/metrics"):
+        assert auth_client.get(path).status_code == 401, path
+    assert auth_client.get("/api/v1/overview", headers=bearer(tokens.viewer)).status_code == 200
+    assert auth_client.get("/metrics", headers=bearer(tokens.operator)).status_code == 200
+    reporter = auth_client.get("/api/v1/overview", headers=bearer(tokens.reporter))
+    assert reporter.status_code == 403  # reporter: ingest only
+    assert auth_client.get("/healthz").status_code == 200
+
+
+def test_a_revoked_token_stops_working(
+    auth_client: TestClient, store: Store, tokens: Tokens
+) -> None:
+    revoke_token(store, "test-viewer", now=NOW)
+    assert auth_client.get("/api/v1/overview", headers=bearer(tokens.viewer)).status_code == 401
+
+
+def test_only_a_hash_of_the_secret_is_stored(store: Store) -> None:
+    record, secret = create_token(store, "ci", "reporter", now=NOW)
+    with store.session() as session:
+        stored = TokenRepository(session).all()
+    assert all(secret not in (t.token_hash, t.name) for t in stored)
+    assert record.token_hash != secret
+    assert authenticate(store, secret, now=NOW) is not None
+    assert authenticate(store, record.token_hash, now=NOW) is None  # the hash is no secret
+
+
+def test_browser_login_sets_a_strict_httponly_cookie(
+    auth_client: TestClient, tokens: Tokens
+) -> None:
+    login = auth_client.get(f"/login?token={tokens.viewer}", follow_redirects=False)
+    assert login.status_code == 303
+    cookie = login.headers["set-cookie"].lower()
+    assert "httponly" in cookie
+    assert "samesite=strict" in cookie
+    assert auth_client.get("/").status_code == 200  # the client keeps the cookie
+    assert auth_client.get("/login?token=fp_nope", follow_redirects=False).status_code == 401
+
+
+def test_the_cookie_never_authorises_a_write(auth_client: TestClient, tokens: Tokens) -> None:
+    auth_client.cookies.set("fleetpatch_token", tokens.operator)
+    assert auth_client.get("/api/v1/overview").status_code == 200
+    response = auth_client.post("/api/v1/reports", json=_report("csrf-01"))
+    assert response.status_code == 401
+
+
+def test_xss_payloads_in_report_fields_render_inert(client: TestClient, tokens: Tokens) -> None:
+    data = _report(f"evil{XSS}")
+    packages = list(data["packages"])  # type: ignore[call-overload]
+    packages[0] = {**packages[0], "name": XSS}
+    data["packages"] = packages
+    data["labels"] = {"role": IMG, IMG: "x"}
+    posted = client.post("/api/v1/reports", json=data, headers=bearer(tokens.reporter))
+    assert posted.status_code == 201, posted.text
+    pages = [
+        client.get("/hosts?q=evil").text,
+        client.get("/hosts/evil<script>alert(1)</script>").text,
+    ]
+    for page in pages:
+        assert "<script" not in page
+        assert "<img" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "&lt;img src=x onerror=&#34;alert(2)&#34;&gt;" in pages[1]
+
+
+def test_security_headers_on_pages_and_api(client: TestClient) -> None:
+    for path in ("/", "/api/v1/overview", "/metrics", "/api/v1/hosts/nope"):
+        headers = client.get(path).headers
+        assert "script-src" not in headers["content-security-policy"]
+        assert "default-src 'none'" in headers["content-security-policy"]
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["x-frame-options"] == "DENY"
+    assert client.get("/api/v1/overview").headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("host", "flag", "expected"),
+    [
+        ("127.0.0.1", None, False),
+        ("::1", None, False),
+        ("localhost", True, True),
+        ("0.0.0.0", None, True),
+        ("10.1.2.3", True, True),
+    ],
+)
+def test_bind_rule(host: str, flag: bool | None, expected: bool) -> None:
+    assert resolve_auth(host, flag) is expected
+
+
+def test_serve_refuses_no_auth_off_loopback(tmp_path: object) -> None:
+    with pytest.raises(InputError, match="refusing"):
+        resolve_auth("192.0.2.10", False)
+    result = CliRunner().invoke(cli, ["serve", "--host", "0.0.0.0", "--no-auth"])
+    assert result.exit_code == 2
+    assert "refusing to serve without auth" in result.output
+
+
+def test_token_cli_prints_the_secret_once(tmp_path: object, store: Store) -> None:
+    url = str(store.engine.url)
+    runner = CliRunner()
+    made = runner.invoke(
+        cli, ["--db", url, "token", "create", "--role", "reporter", "--name", "ci"]
+    )
+    assert made.exit_code == 0, made.output
+    secret = made.stdout.strip()
+    assert secret.startswith("fp_")
+    assert authenticate(store, secret, now=NOW) is not None
+    listed = runner.invoke(cli, ["--db", url, "token", "list", "--format", "csv"])
+    assert "ci,reporter" in listed.stdout
+    assert secret not in listed.stdout
+    assert runner.invoke(cli, ["--db", url, "token", "revoke", "ci"]).exit_code == 0
+    assert authenticate(store, secret, now=NOW) is None
+    bad = runner.invoke(cli, ["--db", url, "token", "revoke", "nobody"])
+    assert bad.exit_code == 3
