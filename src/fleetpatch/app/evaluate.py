@@ -31,7 +31,7 @@ from fleetpatch.exposure.facts import (
     package_facts,
 )
 from fleetpatch.exposure.rollups import Rollup, total
-from fleetpatch.exposure.sets import summarise_set
+from fleetpatch.exposure.sets import FactTable, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
 from fleetpatch.policy.records import Policy
 from fleetpatch.store import HostRepository, PackageRepository, PackageVersion, Store
@@ -226,7 +226,8 @@ def evaluate_host_now(
             facts = _facts_for(
                 session, policy, members, header.arch, header.ecosystem, upstream, now
             )
-            summary = summarise_set(members[header.package_set_id], facts, header.arch)
+            table = FactTable.build(facts, header.arch)
+            summary = summarise_set(members[header.package_set_id], table)
             latest = repo.latest()
             if latest is not None:
                 repo.add_summary(

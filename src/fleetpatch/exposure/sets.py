@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from fleetpatch.advisories.records import LEVELS, Finding
@@ -31,18 +31,56 @@ class SetSummary:
         return next((level for level in LEVELS if self.by_severity.get(level)), None)
 
 
-def summarise_set(
-    members: Iterable[int], facts: Mapping[tuple[str, int], PackageFacts], arch: str
-) -> SetSummary:
+@dataclass(frozen=True, slots=True)
+class FactTable:
+    """Tier 1 facts of one host architecture, split for fast set sums.
+
+    Most installed packages are quiet: offered by the catalog, current, affected by nothing, on
+    their canonical level. A set's quiet members only add to `known`, which a C-level set
+    intersection counts; only the notable few are looked at one by one.
+    """
+
+    quiet: frozenset[int]
+    notable: Mapping[int, PackageFacts]
+
+    @classmethod
+    def build(cls, facts: Mapping[tuple[str, int], PackageFacts], arch: str) -> FactTable:
+        quiet: set[int] = set()
+        notable: dict[int, PackageFacts] = {}
+        for (fact_arch, vid), fact in facts.items():
+            if fact_arch != arch:
+                continue
+            if _is_quiet(fact):
+                quiet.add(vid)
+            else:
+                notable[vid] = fact
+        return cls(frozenset(quiet), notable)
+
+
+def _is_quiet(fact: PackageFacts) -> bool:
+    update = fact.update
+    return (
+        update is not None
+        and update.offered
+        and update.candidate is None
+        and update.days_behind == 0.0
+        and not fact.findings
+        and (fact.drift is None or fact.drift.direction is None)
+    )
+
+
+def summarise_set(members: Collection[int], table: FactTable) -> SetSummary:
     """Tier 2: sums over one set's members. Advisories are counted once per set, however many
     of its packages they name."""
-    packages = known = outdated = security = drifted = 0
+    ids = members if isinstance(members, set | frozenset) else set(members)
+    known = len(table.quiet.intersection(ids))
+    outdated = security = drifted = 0
     days_sum = days_max = 0.0
     worst: dict[str, str] = {}
     statuses: dict[str, bool] = {}
-    for vid in members:
-        packages += 1
-        fact = facts.get((arch, vid))
+    notable = table.notable
+    for vid in ids.intersection(notable.keys()) if len(notable) < len(ids) * 4 else ids:
+        fact = notable.get(vid)
         if fact is None:
             continue
         update = fact.update
@@ -62,7 +100,7 @@ def summarise_set(
         by_severity[level] += 1
     fixable = sum(statuses.values())
     return SetSummary(
-        packages=packages,
+        packages=len(ids),
         known=known,
         outdated=outdated,
         security_updates=security,
