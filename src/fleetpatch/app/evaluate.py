@@ -128,7 +128,7 @@ def evaluate_fleet(
     with store.session(write=True) as session:
         fleet = FleetReader(session)
         say("loading hosts")
-        hosts = HostRepository(session).current()
+        hosts = fleet.current_headers()
         refs = fleet.host_refs()
         say(f"loading package sets of {len(hosts)} hosts")
         sets = fleet.set_members({h.package_set_id for h in hosts})

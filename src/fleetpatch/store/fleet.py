@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Collection, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,7 +19,7 @@ from fleetpatch.store.mapping import header_from_row
 from fleetpatch.store.records import ReportHeader
 from fleetpatch.store.reports import header_query
 from fleetpatch.store.sql import chunks
-from fleetpatch.store.tables import HostRow, PackageSetRow, ReportRow
+from fleetpatch.store.tables import HostRow, PackageSetRow, ReportRow, table_of
 
 
 class FleetReader:
@@ -49,6 +50,21 @@ class FleetReader:
                 found[set_id] = unpack_ids(blob)
         return found
 
+    def current_headers(self) -> list[ReportHeader]:
+        """Every host's current report header, by hostname, read without ORM objects.
+
+        The same records as `HostRepository.current`, several times faster: a full evaluation
+        of 100,000 hosts starts here.
+        """
+        reports = table_of(ReportRow)
+        query = (
+            select(reports, HostRow.hostname, PackageSetRow.package_count)
+            .join(HostRow, HostRow.current_report_id == reports.c.id)
+            .join(PackageSetRow, PackageSetRow.id == reports.c.package_set_id)
+            .order_by(HostRow.hostname)
+        )
+        return [_header(row) for row in self._session.execute(query)]
+
     def all_set_ids(self) -> list[int]:
         return list(self._session.execute(select(PackageSetRow.id)).scalars())
 
@@ -72,3 +88,8 @@ class FleetReader:
         for reports in found.values():
             reports.sort(key=lambda h: (h.collected_at, h.id))
         return {name: list({h.id: h for h in reports}.values()) for name, reports in found.items()}
+
+
+def _header(row: Any) -> ReportHeader:
+    """A header from a Core row of `reports` + hostname + package count (see `header_from_row`)."""
+    return header_from_row(row, row.hostname, row.package_count)
