@@ -4,13 +4,10 @@ pagination is total, and a posted report moves its host's row at once."""
 from __future__ import annotations
 
 import json
-from datetime import timedelta
 
 from fastapi.testclient import TestClient
-from web_support import HOSTS, NOW, Tokens, bearer
+from web_support import HOSTS, NOW, Tokens, bearer, report_json
 
-from fleetpatch.inventory.schema import report_to_dict
-from fleetpatch.simulate.fleet import generate_fleet
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 
@@ -122,27 +119,24 @@ def test_openapi_documents_the_api(client: TestClient) -> None:
     assert "/" not in paths  # pages are not API
 
 
-def _report(hostname: str, hours: int = 1) -> dict[str, object]:
-    base = next(iter(generate_fleet(1, seed=11, now=NOW + timedelta(hours=hours))))
-    data = report_to_dict(base)
-    data["hostname"] = hostname
-    return data
-
-
 def test_posted_report_moves_the_host_at_once(client: TestClient, tokens: Tokens) -> None:
     before = client.get("/api/v1/overview").json()["fleet"]["hosts"]
-    posted = client.post("/api/v1/reports", json=_report("new-01"), headers=bearer(tokens.reporter))
+    posted = client.post(
+        "/api/v1/reports", json=report_json("new-01"), headers=bearer(tokens.reporter)
+    )
     assert posted.status_code == 201, posted.text
     assert posted.json() == {"stored": 1, "duplicates": 0, "rejected": [], "hosts": ["new-01"]}
     assert client.get("/api/v1/overview").json()["fleet"]["hosts"] == before + 1
     assert client.get("/api/v1/hosts/new-01").json()["status"]["hostname"] == "new-01"
-    again = client.post("/api/v1/reports", json=_report("new-01"), headers=bearer(tokens.reporter))
+    again = client.post(
+        "/api/v1/reports", json=report_json("new-01"), headers=bearer(tokens.reporter)
+    )
     assert again.status_code == 200
     assert again.json()["duplicates"] == 1
 
 
 def test_rejected_report_says_why(client: TestClient, tokens: Tokens) -> None:
-    bad = _report("bad-01")
+    bad = report_json("bad-01")
     del bad["packages"]
     response = client.post(
         "/api/v1/reports", content=json.dumps(bad), headers=bearer(tokens.operator)
@@ -155,6 +149,6 @@ def test_rejected_report_says_why(client: TestClient, tokens: Tokens) -> None:
 def test_oversized_body_is_refused(client: TestClient, tokens: Tokens) -> None:
     client.app.state.fleetpatch.max_report_bytes = 1000  # type: ignore[attr-defined]
     response = client.post(
-        "/api/v1/reports", json=_report("big-01"), headers=bearer(tokens.reporter)
+        "/api/v1/reports", json=report_json("big-01"), headers=bearer(tokens.reporter)
     )
     assert response.status_code == 413

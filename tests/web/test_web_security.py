@@ -3,19 +3,15 @@ headers are set, and `serve` refuses an unauthenticated non-loopback bind."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
-from web_support import NOW, Tokens, bearer
+from web_support import NOW, Tokens, bearer, report_json
 
 from fleetpatch.app.tokens import authenticate, create_token, revoke_token
 from fleetpatch.cli.main import cli
 from fleetpatch.cli.serve_cmd import resolve_auth
 from fleetpatch.errors import InputError
-from fleetpatch.inventory.schema import report_to_dict
-from fleetpatch.simulate.fleet import generate_fleet
 from fleetpatch.store import Store
 from fleetpatch.store.tokens import TokenRepository
 
@@ -23,18 +19,12 @@ XSS = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="alert(2)">'
 
 
-def _report(hostname: str) -> dict[str, object]:
-    data = report_to_dict(next(iter(generate_fleet(1, seed=5, now=NOW + timedelta(hours=1)))))
-    data["hostname"] = hostname
-    return data
-
-
 @pytest.mark.parametrize("auth", [False, True])
 def test_unauthenticated_writes_are_refused(
     client: TestClient, auth_client: TestClient, auth: bool
 ) -> None:
     c = auth_client if auth else client
-    response = c.post("/api/v1/reports", json=_report("anon-01"))
+    response = c.post("/api/v1/reports", json=report_json("anon-01"))
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert c.get("/api/v1/hosts/anon-01").status_code in (401, 404)
@@ -42,7 +32,7 @@ def test_unauthenticated_writes_are_refused(
 
 def test_a_viewer_cannot_ingest(client: TestClient, tokens: Tokens) -> None:
     response = client.post(
-        "/api/v1/reports", json=_report("viewer-01"), headers=bearer(tokens.viewer)
+        "/api/v1/reports", json=report_json("viewer-01"), headers=bearer(tokens.viewer)
     )
     assert response.status_code == 403
     assert "viewer" in response.json()["error"]
@@ -51,7 +41,7 @@ def test_a_viewer_cannot_ingest(client: TestClient, tokens: Tokens) -> None:
 
 def test_a_bogus_token_cannot_ingest(client: TestClient, tokens: Tokens) -> None:
     forged = tokens.reporter[:-2] + ("AA" if not tokens.reporter.endswith("AA") else "BB")
-    response = client.post("/api/v1/reports", json=_report("x-01"), headers=bearer(forged))
+    response = client.post("/api/v1/reports", json=report_json("x-01"), headers=bearer(forged))
     assert response.status_code == 401
 
 
@@ -97,12 +87,12 @@ def test_browser_login_sets_a_strict_httponly_cookie(
 def test_the_cookie_never_authorises_a_write(auth_client: TestClient, tokens: Tokens) -> None:
     auth_client.cookies.set("fleetpatch_token", tokens.operator)
     assert auth_client.get("/api/v1/overview").status_code == 200
-    response = auth_client.post("/api/v1/reports", json=_report("csrf-01"))
+    response = auth_client.post("/api/v1/reports", json=report_json("csrf-01"))
     assert response.status_code == 401
 
 
 def test_xss_payloads_in_report_fields_render_inert(client: TestClient, tokens: Tokens) -> None:
-    data = _report(f"evil{XSS}")
+    data = report_json(f"evil{XSS}")
     packages = list(data["packages"])  # type: ignore[call-overload]
     packages[0] = {**packages[0], "name": XSS}
     data["packages"] = packages

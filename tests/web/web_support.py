@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from fleetpatch.inventory.schema import report_to_dict
+from fleetpatch.simulate.fleet import generate_fleet
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
@@ -20,3 +23,11 @@ class Tokens:
 
 def bearer(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
+
+
+def report_json(hostname: str, *, seed: int = 11, hours: int = 1) -> dict[str, object]:
+    """A real generated report (JSON-ready) renamed to `hostname`, collected after NOW."""
+    base = next(iter(generate_fleet(1, seed=seed, now=NOW + timedelta(hours=hours))))
+    data = report_to_dict(base)
+    data["hostname"] = hostname
+    return data
