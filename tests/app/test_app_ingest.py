@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ import pytest
 
 from fleetpatch.app.ingest import Source, ingest
 from fleetpatch.app.parallel import check_documents
+from fleetpatch.app.parallel_files import check_ndjson_file
 from fleetpatch.app.report_stream import read_documents
 from fleetpatch.app.validation import ReportValidator
 from fleetpatch.store import HostRepository, PackageRepository, ReportRepository, Store
@@ -174,3 +176,31 @@ def test_worker_processes_give_the_sequential_result() -> None:
     assert sum(1 for c in parallel if c.error) == 2
     shared = {id(c.report.packages) for c in parallel if c.report and len(c.report.packages) == 3}
     assert len(shared) == 1
+
+
+@pytest.mark.slow
+def test_workers_reading_file_ranges_give_the_sequential_result(tmp_path: Path) -> None:
+    reports = [report(f"h{i:03d}", packages=PACKAGES[: 1 + i % 3]) for i in range(60)]
+    reports[7]["packages"] = [{"name": "bad"}]
+    lines = [orjson.dumps(r) + b"\n" for r in reports]
+    lines[20:20] = [b"\n", b"{not json}\n", b"   \n"]
+    path = tmp_path / "r.ndjson"
+    path.write_bytes(b"\n" + b"".join(lines))
+
+    with path.open("rb") as stream:
+        validator = ReportValidator()
+        sequential = [validator.check(d) for d in read_documents("r.ndjson", stream)]
+    ranged = check_ndjson_file("r.ndjson", path, ReportValidator(), 2, range_bytes=900)
+    assert ranged is not None
+    parallel = list(ranged)
+    assert [c.where for c in parallel] == [c.where for c in sequential]
+    assert [c.error for c in parallel] == [c.error for c in sequential]
+    assert [c.report for c in parallel] == [c.report for c in sequential]
+    assert [c.where for c in parallel if c.error] == ["r.ndjson:9", "r.ndjson:23"]
+    assert sum(c.size for c in parallel) == path.stat().st_size
+
+
+def test_a_pretty_printed_file_is_not_split(tmp_path: Path) -> None:
+    path = tmp_path / "me.json"
+    path.write_text(json.dumps(report("db-01"), indent=2))
+    assert check_ndjson_file("me.json", path, ReportValidator(), 2) is None

@@ -17,12 +17,14 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from fleetpatch.app.parallel import check_documents
-from fleetpatch.app.report_stream import Document, read_documents
+from fleetpatch.app.parallel_files import check_ndjson_file, parallel_file_candidate
+from fleetpatch.app.report_stream import read_documents
 from fleetpatch.app.validation import Checked, ReportValidator
 from fleetpatch.errors import StoreError
 from fleetpatch.inventory.records import HostReport
@@ -39,6 +41,8 @@ class Source:
 
     name: str
     stream: IO[bytes]
+    path: Path | None = None
+    """Set for a regular file: large NDJSON files are then read by the workers themselves."""
 
     @classmethod
     def from_bytes(cls, name: str, data: bytes) -> Source:
@@ -94,7 +98,7 @@ def ingest(
     """
     received_at = now if now is not None else datetime.now(UTC)
     tally = _Tally()
-    checked = check_documents(_documents(sources), ReportValidator(), workers)
+    checked = _checked(sources, ReportValidator(), workers)
     try:
         with store.session(write=True) as session:
             reports = ReportRepository(session, PackageCache())
@@ -106,9 +110,17 @@ def ingest(
     return tally.summary()
 
 
-def _documents(sources: Iterable[Source]) -> Iterator[Document]:
+def _checked(
+    sources: Iterable[Source], validator: ReportValidator, workers: int
+) -> Iterator[Checked]:
     for source in sources:
-        yield from read_documents(source.name, source.stream)
+        if source.path is not None and parallel_file_candidate(source.path, workers):
+            results = check_ndjson_file(source.name, source.path, validator, workers)
+            if results is not None:
+                yield from results
+                continue
+        documents = read_documents(source.name, source.stream)
+        yield from check_documents(documents, validator, workers)
 
 
 def _batches(checked: Iterable[Checked], tally: _Tally, size: int) -> Iterator[list[HostReport]]:

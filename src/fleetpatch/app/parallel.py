@@ -5,9 +5,10 @@ so big inputs are checked by a pool of worker processes while the parent writes 
 first `sequential_first` documents are checked in the parent: small inputs never pay the pool's
 start-up, and the pool starts only when more input is actually there.
 
-A worker sends a validated package list back once; for later reports with the same list it sends
-the report without packages and the parent attaches the tuple it already holds (one shared object
-per list, which the store's digest cache relies on). Should the parent have forgotten a list
+A worker sends a validated package list back once, as plain tuples (pickling 700 `Package`
+records costs more than validating them); for later reports with the same list it sends the report
+without packages and the parent attaches the tuple it already holds (one shared object per list,
+which the store's digest cache relies on). Should the parent have forgotten a list
 meanwhile, it re-checks that document itself, so results never depend on cache sizes. Results come
 back in input order (`imap`), so a run with workers stores exactly what a sequential run stores.
 """
@@ -16,12 +17,14 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 from itertools import islice
 
 from fleetpatch.app.report_stream import Document
 from fleetpatch.app.validation import Checked, ReportValidator
+from fleetpatch.inventory.records import Package
 
 CHUNK_DOCUMENTS = 32
 SEQUENTIAL_FIRST = 200
@@ -57,24 +60,24 @@ def _in_pool(
 ) -> Iterator[Checked]:
     sent: deque[list[Document]] = deque()
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers, initializer=_start_worker) as pool:
+    with context.Pool(workers, initializer=start_worker) as pool:
         for results in pool.imap(_check_chunk, _chunks(documents, sent)):
             chunk = sent.popleft()
             for document, checked in zip(chunk, results, strict=True):
-                yield _adopt(checked, document, validator)
+                yield adopt(checked, validator, partial(validator.check, document))
 
 
-def _adopt(checked: Checked, document: Document, validator: ReportValidator) -> Checked:
-    report = checked.report
-    if report is None or not checked.packages_key:
+def adopt(checked: Checked, validator: ReportValidator, recheck: Callable[[], Checked]) -> Checked:
+    """A worker's result with its package list attached; `recheck` if the list was forgotten."""
+    report, key = checked.report, checked.packages_key
+    if report is None or not key:
         return checked
-    if report.packages:
-        packages = validator.remember(checked.packages_key, report.packages)
-        return replace(checked, report=replace(report, packages=packages))
-    known = validator.remembered(checked.packages_key)
+    known = validator.remembered(key)
+    if known is None and checked.package_rows:
+        known = validator.remember(key, tuple(Package(*row) for row in checked.package_rows))
     if known is None:
-        return validator.check(document)
-    return replace(checked, report=replace(report, packages=known))
+        return recheck()
+    return Checked(checked.where, checked.size, replace(report, packages=known), "", key)
 
 
 def _chunks(documents: Iterator[Document], sent: deque[list[Document]]) -> Iterator[list[Document]]:
@@ -88,24 +91,31 @@ def _prepend(first: Document, rest: Iterator[Document]) -> Iterator[Document]:
     yield from rest
 
 
-def _start_worker() -> None:
+def start_worker() -> None:
+    """Pool initializer: a fresh validator per worker process."""
     global _validator
     _validator = ReportValidator()
     _sent.clear()
 
 
 def _check_chunk(documents: list[Document]) -> list[Checked]:
-    """In a worker: check each document; send each package list's packages only once."""
+    return [worker_check(d) for d in documents]
+
+
+def worker_check(document: Document) -> Checked:
+    """In a worker: check one document; send each package list's packages only once."""
     if _validator is None:  # pragma: no cover - the pool initializer always ran
         raise RuntimeError("worker not initialised")
     if len(_sent) > _WORKER_SENT_MAX:
         _sent.clear()
-    results = []
-    for document in documents:
-        checked = _validator.check(document)
-        if checked.report is not None and checked.packages_key:
-            if checked.packages_key in _sent:
-                checked = replace(checked, report=replace(checked.report, packages=()))
-            _sent.add(checked.packages_key)
-        results.append(checked)
-    return results
+    checked = _validator.check(document)
+    report, key = checked.report, checked.packages_key
+    if report is None or not key:
+        return checked
+    rows = () if key in _sent else tuple(_row(p) for p in report.packages)
+    _sent.add(key)
+    return replace(checked, report=replace(report, packages=()), package_rows=rows)
+
+
+def _row(p: Package) -> tuple[str, str, str, str, str]:
+    return (p.name, p.version, p.arch, p.source, p.source_version)

@@ -43,20 +43,27 @@ class Document:
 
 def read_documents(name: str, stream: IO[bytes]) -> Iterator[Document]:
     """Every report-shaped item in the stream, in input order."""
-    lineno, first = _first_content_line(stream)
+    lineno, first = first_content_line(stream)
     if first is None:
         return
-    if first.lstrip().startswith(b"{"):
-        document = _line(name, lineno, first)
-        # A complete object on the first line, or a broken one that still ends the line: NDJSON.
-        if isinstance(document.value, dict) or first.rstrip().endswith(b"}"):
-            yield document
-            yield from _ndjson(name, stream, lineno)
-            return
+    if is_ndjson_start(first):
+        yield Document(f"{name}:{lineno}", raw=first, size=len(first))
+        yield from _ndjson(name, stream, lineno)
+        return
     yield from _whole(name, first + stream.read())
 
 
-def _first_content_line(stream: IO[bytes]) -> tuple[int, bytes | None]:
+def is_ndjson_start(first: bytes) -> bool:
+    """A first line holding a whole object (even a broken one) means one object per line.
+
+    A pretty-printed document's first line is `{` or an unfinished object, never `{...}`.
+    """
+    text = first.strip()
+    return text.startswith(b"{") and text.endswith(b"}")
+
+
+def first_content_line(stream: IO[bytes]) -> tuple[int, bytes | None]:
+    """The first non-blank line and its number, leaving the stream just after it."""
     lineno = 0
     for line in stream:
         lineno += 1
@@ -71,13 +78,6 @@ def _ndjson(name: str, stream: IO[bytes], lineno: int) -> Iterator[Document]:
         if line.strip():
             # Decoded later, possibly in a worker process: decoding is most of the cost.
             yield Document(f"{name}:{lineno}", raw=line, size=len(line))
-
-
-def _line(name: str, lineno: int, line: bytes) -> Document:
-    try:
-        return Document(f"{name}:{lineno}", orjson.loads(line), size=len(line))
-    except orjson.JSONDecodeError as exc:
-        return Document(f"{name}:{lineno}", error=f"invalid JSON: {exc}", size=len(line))
 
 
 def _whole(name: str, data: bytes) -> Iterator[Document]:

@@ -75,7 +75,8 @@ def ingest(ctx: click.Context, files: tuple[str, ...], workers: int) -> None:
 def _open(stack: ExitStack, name: str) -> Source:
     if name == "-":
         return Source("<stdin>", sys.stdin.buffer)
-    return Source(name, stack.enter_context(Path(name).open("rb")))
+    path = Path(name)
+    return Source(name, stack.enter_context(path.open("rb")), path)
 
 
 @contextmanager

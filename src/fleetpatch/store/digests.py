@@ -37,7 +37,7 @@ def package_key(package: Package) -> PackageKey:
 
 def package_set_digest(ecosystem: str, packages: Iterable[Package]) -> tuple[str, list[PackageKey]]:
     """The set's digest and its distinct package keys, sorted."""
-    keys = sorted({package_key(p) for p in packages})
+    keys = sorted({(p.name, p.version, p.arch, p.source, p.source_version) for p in packages})
     text = ecosystem + "\n" + "\n".join("\t".join(k) for k in keys)
     return hashlib.sha256(text.encode()).hexdigest(), keys
 

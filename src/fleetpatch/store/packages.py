@@ -22,9 +22,6 @@ from fleetpatch.store.records import PackageSetInfo, PackageVersion
 from fleetpatch.store.sql import chunks, insert_ignore
 from fleetpatch.store.tables import PackageSetRow, PackageVersionRow, table_of
 
-VersionKey = tuple[str, PackageKey]
-"""(ecosystem, package key): one row of `package_versions`."""
-
 
 @dataclass(frozen=True, slots=True)
 class SetContent:
@@ -106,22 +103,19 @@ class PackageRepository:
 
     def _ensure_versions(self, sets: Sequence[SetContent]) -> None:
         """Resolve every package version of `sets` to an id, inserting the new ones."""
-        unknown = self._unknown_versions(sets)
-        for ecosystem, names in _names_by_ecosystem(unknown).items():
-            self._load_versions(ecosystem, names)
-        unknown = self._unknown_versions(sets)
-        if unknown:
-            rows = [_version_row(ecosystem, key) for ecosystem, key in unknown]
-            insert_ignore(self._session, table_of(PackageVersionRow), rows)
-            for ecosystem, names in _names_by_ecosystem(unknown).items():
-                self._load_versions(ecosystem, names)
-
-    def _unknown_versions(self, sets: Sequence[SetContent]) -> list[VersionKey]:
-        unknown: set[VersionKey] = set()
+        wanted: dict[str, set[PackageKey]] = {}
         for content in sets:
-            known = self._cache.version_ids.get(content.ecosystem, {})
-            unknown.update((content.ecosystem, k) for k in content.keys if k not in known)
-        return sorted(unknown)
+            wanted.setdefault(content.ecosystem, set()).update(content.keys)
+        for ecosystem, keys in wanted.items():
+            known = self._cache.version_ids.setdefault(ecosystem, {})
+            unknown = keys - known.keys()
+            if unknown:
+                self._load_versions(ecosystem, {k[0] for k in unknown})
+                unknown -= known.keys()
+            if unknown:
+                rows = [_version_row(ecosystem, k) for k in sorted(unknown)]
+                insert_ignore(self._session, table_of(PackageVersionRow), rows)
+                self._load_versions(ecosystem, {k[0] for k in unknown})
 
     def _load_versions(self, ecosystem: str, names: Iterable[str]) -> None:
         table = table_of(PackageVersionRow)
@@ -131,9 +125,7 @@ class PackageRepository:
             query = select(*columns, table.c.source_version, table.c.id).where(
                 table.c.ecosystem == ecosystem, table.c.name.in_(part)
             )
-            for name, version, arch, source, source_version, row_id in self._session.execute(
-                query
-            ):
+            for name, version, arch, source, source_version, row_id in self._session.execute(query):
                 known[(name, version, arch, source, source_version)] = row_id
 
     def set_info(self, set_id: int) -> PackageSetInfo:
@@ -169,13 +161,6 @@ class PackageRepository:
         if ecosystem is not None:
             query = query.where(PackageVersionRow.ecosystem == ecosystem)
         return [_record(r) for r in self._session.execute(query).scalars()]
-
-
-def _names_by_ecosystem(versions: Iterable[VersionKey]) -> dict[str, set[str]]:
-    names: dict[str, set[str]] = {}
-    for ecosystem, key in versions:
-        names.setdefault(ecosystem, set()).add(key[0])
-    return names
 
 
 def _version_row(ecosystem: str, key: PackageKey) -> dict[str, str]:
