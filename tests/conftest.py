@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from fleetpatch.settings import normalise_db_url
 from fleetpatch.store import Store, open_store
 
 
@@ -29,9 +30,9 @@ def _unavailable(reason: str) -> None:
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh, empty schema."""
-    base = os.environ.get("FLEETPATCH_TEST_PG", "")
-    if not base:
-        _unavailable("FLEETPATCH_TEST_PG is not set")
+    base = normalise_db_url(os.environ.get("FLEETPATCH_TEST_PG", ""))
+    if not base.startswith("postgresql"):
+        _unavailable("FLEETPATCH_TEST_PG is not set to a PostgreSQL URL")
     engine = create_engine(make_url(base), isolation_level="AUTOCOMMIT")
     schema = f"fp_test_{uuid.uuid4().hex[:12]}"
     try:

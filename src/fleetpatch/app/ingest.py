@@ -94,7 +94,9 @@ def ingest(
 ) -> IngestSummary:
     """Validate and store every report in `sources`; `now` is the time they were received.
 
-    `workers` > 1 validates large inputs in that many processes (see `parallel.py`).
+    `workers` > 1 validates large inputs in that many processes (see `parallel.py`). They are
+    started with `spawn`, so a script calling this with workers must guard its entry point with
+    `if __name__ == "__main__":` (the `fleetpatch` command does).
     """
     received_at = now if now is not None else datetime.now(UTC)
     tally = _Tally()
