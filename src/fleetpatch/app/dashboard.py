@@ -12,12 +12,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.evaluate import Upstream, host_facts
 from fleetpatch.errors import NotFoundError
 from fleetpatch.exposure.facts import PackageFacts
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.policy.records import Bucket, Owner, Policy
+from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.schedule.windows import Opening, next_openings
 from fleetpatch.store import HostRepository, PackageVersion, ReportHeader, ReportRepository, Store
 from fleetpatch.store.evaluations import (
@@ -67,6 +69,7 @@ class BucketView:
     by_update_state: dict[str, int]
     next_windows: tuple[Opening, ...]
     trend: tuple[HistoryPoint, ...]
+    forecast: Forecast | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,7 +117,9 @@ def bucket_view(
     *,
     now: datetime,
     breakdown: Breakdown | None = None,
+    forecast: bool = False,
 ) -> BucketView:
+    """`forecast`: also plan the bucket's pending work (costly on big buckets: on request)."""
     bucket = policy.bucket(name)
     if bucket is None:
         known = ", ".join(b.name for b in policy.buckets) or "none"
@@ -132,6 +137,7 @@ def bucket_view(
         by_update_state=by_state,
         next_windows=tuple(windows_of(policy, bucket, now, NEXT_WINDOWS)),
         trend=tuple(trend),
+        forecast=bucket_forecast(store, policy, name, now).forecast if forecast else None,
     )
 
 
@@ -190,6 +196,12 @@ def host_view(
         drifted=tuple(x for x in lines if x.facts.drift and x.facts.drift.direction),
         history=tuple(history),
     )
+
+
+def hosts_running(store: Store, ecosystem: str, package: str, version: str) -> tuple[int, ...]:
+    """Package sets holding `package` at `version`: the hosts behind a drift page count."""
+    with store.session() as session:
+        return StatusQueries(session).sets_with(ecosystem, package, version)
 
 
 def trend(store: Store, scope: str, key: str, *, now: datetime) -> list[HistoryPoint]:

@@ -20,12 +20,14 @@ from sqlalchemy.orm import Session
 
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
+from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import (
     NONE_KEY,
     EvaluationRepository,
     _rollup,
     _rollup_columns,
 )
+from fleetpatch.store.tables import PackageSetRow, PackageVersionRow
 from fleetpatch.store.tables_eval import HostStatusRow
 
 HostSort = Literal["days_behind", "uptime", "severity", "hostname"]
@@ -64,6 +66,7 @@ class StatusFilter:
     ecosystem: str = ""
     text: str = ""
     hostnames: tuple[str, ...] | None = None
+    package_sets: tuple[int, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +172,25 @@ class StatusQueries:
         ]
         return Breakdown(tuple(cells))
 
+    def sets_with(self, ecosystem: str, package: str, version: str) -> tuple[int, ...]:
+        """Ids of the package sets that contain `package` at `version` (any architecture)."""
+        wanted = select(PackageVersionRow.id).where(
+            PackageVersionRow.ecosystem == ecosystem,
+            PackageVersionRow.name == package,
+            PackageVersionRow.version == version,
+        )
+        ids = set(self._session.execute(wanted).scalars())
+        if not ids:
+            return ()
+        sets = select(PackageSetRow.id, PackageSetRow.members).where(
+            PackageSetRow.ecosystem == ecosystem
+        )
+        return tuple(
+            set_id
+            for set_id, blob in self._session.execute(sets)
+            if not ids.isdisjoint(unpack_ids(blob))
+        )
+
     def count_by(
         self, column: str, where: StatusFilter | None = None
     ) -> dict[tuple[Any, ...], int]:
@@ -204,6 +226,8 @@ def filtered(query: Select[Any], where: StatusFilter) -> Select[Any]:
         conditions.append(H.hostname.like(f"%{_escape_like(where.text)}%", escape="\\"))
     if where.hostnames is not None:
         conditions.append(H.hostname.in_(where.hostnames))
+    if where.package_sets is not None:
+        conditions.append(H.package_set_id.in_(where.package_sets))
     return query.where(*conditions) if conditions else query
 
 

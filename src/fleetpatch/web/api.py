@@ -19,7 +19,7 @@ from fleetpatch.errors import InputError
 from fleetpatch.store.status_queries import SORTS, STATES, HostSort, StatusFilter
 from fleetpatch.web import schemas
 from fleetpatch.web.auth import ingester, reader
-from fleetpatch.web.context import context_of
+from fleetpatch.web.context import WebContext, context_of
 from fleetpatch.web.ingest import ingest_body
 
 router = APIRouter(prefix="/api/v1", tags=["api"])
@@ -86,15 +86,22 @@ def get_hosts(
     state: str = "",
     ecosystem: str = "",
     q: str = "",
+    package: str = "",
+    version: str = "",
     sort: str = "days_behind",
     order: Literal["desc", "asc"] = "desc",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
 ) -> schemas.HostPageOut:
-    """Hosts by filter (`state`: one of the dashboard's conditions), sorted and paginated."""
-    where = status_filter(bucket, owner, state, ecosystem, q)
+    """Hosts by filter, sorted and paginated.
+
+    `state`: one of the dashboard's conditions; `package` + `version` + `ecosystem`: the hosts
+    running that version (the drift page's counts).
+    """
+    context = context_of(request)
+    where = status_filter(context, bucket, owner, state, ecosystem, q, package, version)
     page = dashboard.host_page(
-        context_of(request).store,
+        context.store,
         where,
         sort=host_sort(sort),
         descending=order == "desc",
@@ -140,10 +147,26 @@ async def post_reports(request: Request, _: Annotated[Caller, Depends(ingester)]
     return JSONResponse(result.model_dump(), status_code=status)
 
 
-def status_filter(bucket: str, owner: str, state: str, ecosystem: str, q: str) -> StatusFilter:
+def status_filter(
+    context: WebContext,
+    bucket: str,
+    owner: str,
+    state: str,
+    ecosystem: str,
+    q: str,
+    package: str = "",
+    version: str = "",
+) -> StatusFilter:
     if state and state not in STATES:
         raise InputError(f"state: must be one of {', '.join(STATES)}, not {state!r}")
-    return StatusFilter(bucket=bucket, owner=owner, state=state, ecosystem=ecosystem, text=q)
+    sets = None
+    if package or version:
+        if not (package and version and ecosystem):
+            raise InputError("package: give package, version and ecosystem together")
+        sets = dashboard.hosts_running(context.store, ecosystem, package, version)
+    return StatusFilter(
+        bucket=bucket, owner=owner, state=state, ecosystem=ecosystem, text=q, package_sets=sets
+    )
 
 
 def host_sort(value: str) -> HostSort:

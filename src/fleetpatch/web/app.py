@@ -20,7 +20,7 @@ from fleetpatch import __version__
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
-from fleetpatch.web import api, errors, pages
+from fleetpatch.web import api, errors, oncall, pages
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import Clock, WebContext
 from fleetpatch.web.metrics import fleet_registry
@@ -54,7 +54,9 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(oncall.api)
     app.include_router(pages.router)
+    app.include_router(oncall.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)
     app.add_middleware(SecurityHeaders)

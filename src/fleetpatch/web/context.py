@@ -34,6 +34,7 @@ MAX_REPORT_BYTES = 16 * 2**20
 # How stale the overview may be after writes by *other* processes (CLI ingest); writes through
 # this server and new evaluations show at once.
 FIGURES_TTL_SECONDS = 10.0
+ALL = "*"
 
 
 @dataclass(slots=True)
@@ -83,6 +84,15 @@ class WebContext:
             if found is None:
                 with self.store.session() as session:
                     found = self._upstream[ecosystem] = load_upstream(session, [ecosystem])
+            return found
+
+    def upstream_all(self) -> Upstream:
+        """The indexes of every ecosystem (the drift page looks across the fleet)."""
+        with self._lock:
+            found = self._upstream.get(ALL)
+            if found is None:
+                with self.store.session() as session:
+                    found = self._upstream[ALL] = load_upstream(session)
             return found
 
     def loaded_upstream(self, ecosystem: str) -> Upstream | None:

@@ -76,10 +76,16 @@ def overview_page(request: Request, _: Reader) -> HTMLResponse:
 
 
 @router.get("/buckets/{name}", response_class=HTMLResponse)
-def bucket_page(name: str, request: Request, _: Reader) -> HTMLResponse:
+def bucket_page(name: str, request: Request, _: Reader, forecast: bool = False) -> HTMLResponse:
+    """`?forecast=1` adds "fully patched by" (it plans the bucket's pending work: seconds)."""
     context = context_of(request)
     view = dashboard.bucket_view(
-        context.store, context.policy, name, now=context.clock(), breakdown=context.figures()
+        context.store,
+        context.policy,
+        name,
+        now=context.clock(),
+        breakdown=context.figures(),
+        forecast=forecast,
     )
     return render(request, "bucket.html", view=view, charts=trend_charts(view.trend, "bucket"))
 
@@ -93,13 +99,15 @@ def hosts_page(
     state: str = "",
     ecosystem: str = "",
     q: str = "",
+    package: str = "",
+    version: str = "",
     sort: str = "days_behind",
     order: str = "desc",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = PAGE_SIZE,
 ) -> HTMLResponse:
     context = context_of(request)
-    where = status_filter(bucket, owner, state, ecosystem, q)
+    where = status_filter(context, bucket, owner, state, ecosystem, q, package, version)
     found = dashboard.host_page(
         context.store,
         where,
@@ -109,7 +117,8 @@ def hosts_page(
         limit=size,
     )
     params = {"bucket": bucket, "owner": owner, "state": state, "ecosystem": ecosystem, "q": q,
-              "sort": sort, "order": order, "size": size if size != PAGE_SIZE else ""}  # fmt: skip
+              "package": package, "version": version, "sort": sort, "order": order,
+              "size": size if size != PAGE_SIZE else ""}  # fmt: skip
     return render(
         request,
         "hosts.html",

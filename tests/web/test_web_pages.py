@@ -1,0 +1,152 @@
+"""The pages, server-rendered: every figure links to the hosts behind it (and the linked list has
+exactly that many hosts), liabilities are red, and the on-call pages answer."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from web_support import HOSTS
+
+COUNT_CELLS = (
+    "cell-hosts",
+    "cell-critical-high",
+    "cell-pending-reboot",
+    "cell-stale",
+    "cell-drifted",
+    "cell-unclassified",
+    "cell-sla-breaches",
+)
+
+
+def total_on(client: TestClient, href: str) -> int:
+    page = client.get(href.replace("&amp;", "&"))
+    assert page.status_code == 200, href
+    found = re.search(r'data-testid="hosts-total">(\d+)<', page.text)
+    assert found, href
+    return int(found.group(1))
+
+
+def rows(html: str, testid: str) -> list[str]:
+    return re.findall(rf'<tr data-testid="{testid}".*?</tr>', html, flags=re.S)
+
+
+def test_overview_has_a_row_per_bucket_and_owner(client: TestClient) -> None:
+    html = client.get("/").text
+    buckets = re.findall(r'data-testid="bucket-row" data-bucket="([^"]+)"', html)
+    assert {"k8s-nodes", "databases", "stateless", "bare-metal"} <= set(buckets)
+    owners = re.findall(r'data-testid="owner-row" data-owner="([^"]+)"', html)
+    assert {"platform", "dba", "infra", "colo-ops"} <= set(owners)
+    assert f'data-testid="fleet-hosts">{HOSTS}<' in html
+    assert html.count("<svg") == 3
+
+
+@pytest.mark.parametrize("cell", COUNT_CELLS)
+def test_every_count_links_to_exactly_those_hosts(client: TestClient, cell: str) -> None:
+    html = client.get("/").text
+    links = re.findall(rf'data-testid="{cell}"><a href="([^"]+)">(\d+)</a>', html)
+    assert len(links) >= 8  # bucket rows and owner rows
+    for href, shown in links:
+        assert total_on(client, href) == int(shown), href
+
+
+def test_fleet_cards_link_to_their_hosts(client: TestClient) -> None:
+    html = client.get("/").text
+    card = re.search(r'<a href="([^"]+)"><b data-testid="fleet-pending-reboot">(\d+)</b>', html)
+    assert card
+    assert total_on(client, card.group(1)) == int(card.group(2)) > 0
+
+
+def test_a_412_day_uptime_is_shown_in_days_and_in_red(client: TestClient) -> None:
+    html = client.get("/").text
+    (row,) = [r for r in rows(html, "bucket-row") if 'data-bucket="bare-metal"' in r]
+    cell = re.search(r'<td class="num liability" data-testid="cell-uptime">.*?</td>', row, re.S)
+    assert cell, row
+    assert "412 days" in cell.group(0)
+
+
+def test_bucket_page_shows_owner_cadence_and_states(client: TestClient) -> None:
+    html = client.get("/buckets/databases").text
+    assert 'data-testid="bucket-owner">dba<' in html
+    assert "#dba" in html
+    assert 'data-testid="bucket-strategy">in-place-gated<' in html
+    assert len(re.findall(r"<li>\d{4}-\d\d-\d\d \d\d:\d\d UTC →", html)) == 3
+    for href, shown in re.findall(
+        r'data-state="\w+"><td>[^<]+</td><td class="num"><a href="([^"]+)">(\d+)</a>', html
+    ):
+        assert total_on(client, href) == int(shown)
+    assert 'data-testid="bucket-forecast-link"' in html
+
+
+def test_bucket_forecast_on_request(client: TestClient) -> None:
+    html = client.get("/buckets/databases?forecast=1").text
+    forecast = re.search(r'data-testid="bucket-forecast">(.*?)</dd>', html, re.S)
+    assert forecast
+    assert "compute the forecast" not in forecast.group(1)
+    assert re.search(r"hosts in \d+ waves|nothing pending", forecast.group(1))
+
+
+def test_hosts_page_filters_sorts_and_paginates(client: TestClient) -> None:
+    first = client.get("/hosts?size=25&sort=hostname&order=asc").text
+    second_href = re.search(r'id="next-page" data-testid="next-page" href="([^"]+)"', first)
+    assert second_href
+    second = client.get(second_href.group(1).replace("&amp;", "&")).text
+    names = [
+        re.findall(r'data-testid="host-row" data-hostname="([^"]+)"', p) for p in (first, second)
+    ]
+    assert len(names[0]) == len(names[1]) == 25
+    assert names[0] + names[1] == sorted(names[0] + names[1])
+    assert not set(names[0]) & set(names[1])
+    pending = client.get("/hosts?state=pending_reboot").text
+    assert pending.count('data-testid="host-row"') == total_on(
+        client, "/hosts?state=pending_reboot"
+    )
+    assert "pending since" in pending
+
+
+def test_host_page_shows_facts_packages_advisories_and_history(client: TestClient) -> None:
+    worst = client.get("/api/v1/hosts?sort=severity&limit=1").json()["hosts"][0]["hostname"]
+    html = client.get(f"/hosts/{worst}").text
+    assert f'data-testid="host-name">{worst}<' in html
+    assert len(rows(html, "advisory-row")) > 0
+    assert "ALSA-" in html
+    assert len(rows(html, "history-row")) == 1
+    debian = client.get("/api/v1/hosts?ecosystem=Debian:12&limit=1").json()["hosts"][0]
+    page = client.get(f"/hosts/{debian['hostname']}").text
+    assert len(rows(page, "outdated-row")) == debian["outdated"] > 0
+    assert client.get("/hosts/nobody-here").status_code == 404
+
+
+def test_cve_page_groups_affected_hosts_and_names_who_acts(client: TestClient) -> None:
+    worst = client.get("/api/v1/hosts?sort=severity&limit=1").json()["hosts"][0]["hostname"]
+    finding = client.get(f"/api/v1/hosts/{worst}").json()["vulnerable"][0]["findings"][0]
+    ident = next((a for a in finding["aliases"] if a.startswith("CVE-")), finding["advisory_id"])
+    api = client.get(f"/api/v1/cve/{ident}").json()
+    assert api["affected_hosts"] >= 1
+    assert worst in {h["hostname"] for g in api["groups"] for h in g["hosts"]}
+    html = client.get(f"/cve?q={ident}").text
+    assert f'data-testid="cve-affected">{api["affected_hosts"]}<' in html
+    assert f'data-hostname="{worst}"' in html
+    assert set(re.findall(r'data-testid="cve-owner">([^<]+)<', html)) == set(api["owners_to_act"])
+    missing = client.get("/cve?q=CVE-1999-0000")
+    assert missing.status_code == 404
+    assert "no advisory" in missing.text
+
+
+def test_packages_page_counts_link_to_the_hosts_running_that_version(client: TestClient) -> None:
+    html = client.get("/packages").text
+    links = re.findall(
+        r'<a href="(/hosts\?[^"]+)" data-testid="drift-version"[^>]*><code>[^<]+</code> \((\d+)\)',
+        html,
+    )
+    assert links
+    for href, shown in links[:5]:
+        assert total_on(client, href) == int(shown)
+
+
+def test_calendar_feed(client: TestClient) -> None:
+    response = client.get("/calendar.ics")
+    assert response.headers["content-type"].startswith("text/calendar")
+    assert response.text.startswith("BEGIN:VCALENDAR")
+    assert "BEGIN:VEVENT" in response.text
