@@ -1,0 +1,191 @@
+"""The demo's catalog: what upstream offered, and since when, from the shipped real data (pure).
+
+Every entry is a real version from `data/` (see `data/SOURCES.md`); only some first-seen times are
+simulated, and those are marked inexact ("at least since"):
+
+- AlmaLinux 9: each version is offered from the `published` date of the earliest advisory that
+  fixes it (real, exact). OSV records do not name the repository, so every entry is filed under
+  `baseos` (a default AlmaLinux repository) with the label `AlmaLinux errata (OSV)`. A version is a
+  security update when an `ALSA-` record fixes it (`ALBA-`/`ALEA-` are bug fix and enhancement).
+- Debian 12: the versions the bookworm, bookworm-updates and bookworm-security lists carried, with
+  their real origins. The lists give a Release date per suite, the latest moment each version was
+  known to be published. A bookworm version without a `deb12u` stable-update suffix is dated to
+  bookworm's release (2023-06-10); the other versions of one source package are spread back from
+  their suite's Release date in version order (newest latest, a stable pseudo-random gap between
+  consecutive versions), never before bookworm's release. Those spread times are simulated.
+  Versions no list carries any more (`installed-here`, `snapshot.debian.org` rows) are not
+  offered: hosts can still have them installed, as real hosts do.
+
+`entries_as_of` and `advisories_as_of` cut the catalog and the advisories back to what was known on
+a past day, so evaluating history never sees a version before it was published.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
+
+from fleetpatch.advisories.records import FIXED, Advisory
+from fleetpatch.catalog.records import CatalogEntry, Origin
+from fleetpatch.simulate.images import unit
+from fleetpatch.simulate.packagedata import (
+    ALMALINUX_9,
+    DEBIAN_12,
+    EcosystemData,
+    PackageHistory,
+    VersionRow,
+)
+
+BOOKWORM_RELEASED = datetime(2023, 6, 10, tzinfo=UTC)
+# `Date:` of the Release files the Debian data was read from (data/SOURCES.md).
+DEBIAN_RELEASE_DATES = {
+    "bookworm": datetime(2026, 7, 11, 10, 16, 37, tzinfo=UTC),
+    "bookworm-updates": datetime(2026, 11, 26, 2, 14, 46, tzinfo=UTC),
+    "bookworm-security": datetime(2026, 11, 25, 22, 33, 12, tzinfo=UTC),
+}
+_ARCHIVES = {
+    "bookworm": "oldstable",
+    "bookworm-updates": "oldstable-updates",
+    "bookworm-security": "oldstable-security",
+}
+NEWEST_GAP_DAYS = (0.5, 75.0)  # before its suite's Release date, the newest version of a source
+STEP_GAP_DAYS = (7.0, 90.0)  # between consecutive versions of one source
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_Row = tuple[PackageHistory, VersionRow]
+
+
+def debian_origin(suite: str) -> Origin:
+    """The origin apt reports for one of the bookworm suites on deb.debian.org."""
+    security = suite.endswith("-security")
+    return Origin(
+        archive=_ARCHIVES[suite],
+        suite=suite,
+        codename=suite,
+        label="Debian-Security" if security else "Debian",
+        component="main",
+        security=security,
+        origin="Debian",
+        site="deb.debian.org",
+    )
+
+
+def alma_origin(security: bool) -> Origin:
+    return Origin(
+        archive="baseos",
+        suite="baseos",
+        codename="almalinux-9",
+        label="AlmaLinux errata (OSV)",
+        component="",
+        security=security,
+        origin="AlmaLinux",
+        site="errata.almalinux.org",
+    )
+
+
+def demo_catalog(
+    debian: EcosystemData, alma: EcosystemData, advisories: Iterable[Advisory]
+) -> list[CatalogEntry]:
+    """Every offered version of both ecosystems, sorted by (ecosystem, name, version)."""
+    entries = debian_entries(debian) + alma_entries(alma, advisories)
+    return sorted(entries, key=lambda e: (e.ecosystem, e.name, e.version, e.arch))
+
+
+def debian_entries(data: EcosystemData) -> list[CatalogEntry]:
+    histories = list(data.packages) + [k.package for k in data.kernels]
+    groups: defaultdict[str, list[_Row]] = defaultdict(list)
+    for history in histories:
+        for row in history.versions:
+            if row.origin in DEBIAN_RELEASE_DATES:
+                groups[history.group].append((history, row))
+    entries: list[CatalogEntry] = []
+    for group, rows in sorted(groups.items()):
+        times = _spread(group, rows)
+        entries.extend(_debian_entry(h, r, *times[r.rank]) for h, r in rows)
+    return entries
+
+
+def _spread(group: str, rows: Sequence[_Row]) -> dict[int, tuple[datetime, bool]]:
+    """First-seen time per source rank: newest latest, walking back in version order."""
+    bounds: dict[int, datetime] = {}
+    for _, row in rows:
+        bound = DEBIAN_RELEASE_DATES[row.origin]
+        bounds[row.rank] = max(bounds.get(row.rank, bound), bound)
+    times: dict[int, tuple[datetime, bool]] = {}
+    later: datetime | None = None
+    for rank in sorted(bounds, reverse=True):
+        if not any(r.rank == rank and _stable_update(r) for _, r in rows):
+            times[rank] = (BOOKWORM_RELEASED, False)
+            continue
+        low, high = NEWEST_GAP_DAYS if later is None else STEP_GAP_DAYS
+        gap = low + (high - low) * unit(group, rank, "first-seen")
+        start = bounds[rank] if later is None else min(bounds[rank], later)
+        at = max(BOOKWORM_RELEASED, (start - timedelta(days=gap)).replace(microsecond=0))
+        times[rank] = (at, False)
+        later = at
+    return times
+
+
+def _stable_update(row: VersionRow) -> bool:
+    """Published after bookworm's release: a `deb12u` version, or one only a newer suite has."""
+    return "deb12u" in row.version or row.origin != "bookworm"
+
+
+def _debian_entry(
+    history: PackageHistory, row: VersionRow, at: datetime, exact: bool
+) -> CatalogEntry:
+    return CatalogEntry(
+        ecosystem=DEBIAN_12,
+        name=history.name,
+        version=row.version,
+        arch=history.arch,
+        source=history.source,
+        source_version=row.source_version,
+        origin=debian_origin(row.origin),
+        first_seen=at,
+        first_seen_exact=exact,
+    )
+
+
+def alma_entries(data: EcosystemData, advisories: Iterable[Advisory]) -> list[CatalogEntry]:
+    security = security_fixes(advisories)
+    return [
+        CatalogEntry(
+            ecosystem=ALMALINUX_9,
+            name=history.name,
+            version=row.version,
+            arch=history.arch,
+            source=history.source,
+            source_version=row.source_version,
+            origin=alma_origin((history.name, row.version) in security),
+            first_seen=_EPOCH + timedelta(days=row.rank),
+            first_seen_exact=True,
+        )
+        for history in data.packages
+        for row in history.versions
+    ]
+
+
+def security_fixes(advisories: Iterable[Advisory]) -> set[tuple[str, str]]:
+    """(package, version) pairs that an AlmaLinux security advisory (`ALSA-`) fixes."""
+    found: set[tuple[str, str]] = set()
+    for advisory in advisories:
+        if not advisory.id.startswith("ALSA-"):
+            continue
+        for affected in advisory.affected:
+            for version_range in affected.ranges:
+                found.update(
+                    (affected.package, e.version) for e in version_range.events if e.kind == FIXED
+                )
+    return found
+
+
+def entries_as_of(entries: Iterable[CatalogEntry], when: datetime) -> list[CatalogEntry]:
+    """The entries already published at `when`."""
+    return [e for e in entries if e.first_seen <= when]
+
+
+def advisories_as_of(advisories: Iterable[Advisory], when: datetime) -> list[Advisory]:
+    """The advisories already published at `when` (a record without a date counts as known)."""
+    return [a for a in advisories if a.published is None or a.published <= when]
