@@ -1,4 +1,4 @@
-"""Build the store the web benchmark reads: a generated fleet, ingested, with catalog and advisories.
+"""Build the store the web benchmark reads: a generated fleet, ingested, catalog and advisories.
 
     .venv/bin/python bench/web_fleet.py DB_PATH [--hosts 100000] [--seed 1]
 
