@@ -200,7 +200,8 @@ def main() -> None:
         try:
             bench_pages(base, db, args.requests)
             bench_uncached_overview(db, max(5, args.requests // 4))
-            bench_posts(base, db, token, args.posts, args.clients)
+            if args.posts:
+                bench_posts(base, db, token, args.posts, args.clients)
         finally:
             server.terminate()
             server.wait(timeout=30)
