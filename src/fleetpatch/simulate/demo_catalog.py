@@ -10,7 +10,8 @@ simulated, and those are marked inexact ("at least since"):
 - Debian 12: the versions the bookworm, bookworm-updates and bookworm-security lists carried, with
   their real origins. The lists give a Release date per suite, the latest moment each version was
   known to be published. A bookworm version without a `deb12u` stable-update suffix is dated to
-  bookworm's release (2023-06-10); the other versions of one source package are spread back from
+  bookworm's release (2023-06-10), except the kernel's (its stable updates carry no suffix); the
+  other versions of one source package are spread back from
   their suite's Release date in version order (newest latest, a stable pseudo-random gap between
   consecutive versions), never before bookworm's release. Those spread times are simulated.
   Versions no list carries any more (`installed-here`, `snapshot.debian.org` rows) are not
@@ -36,6 +37,7 @@ from fleetpatch.simulate.packagedata import (
     PackageHistory,
     VersionRow,
 )
+from fleetpatch.versions import sort_key
 
 BOOKWORM_RELEASED = datetime(2023, 6, 10, tzinfo=UTC)
 # `Date:` of the Release files the Debian data was read from (data/SOURCES.md).
@@ -102,39 +104,47 @@ def debian_entries(data: EcosystemData) -> list[CatalogEntry]:
     entries: list[CatalogEntry] = []
     for group, rows in sorted(groups.items()):
         times = _spread(group, rows)
-        entries.extend(_debian_entry(h, r, *times[r.rank]) for h, r in rows)
+        entries.extend(_debian_entry(h, r, times[r.source_version]) for h, r in rows)
     return entries
 
 
-def _spread(group: str, rows: Sequence[_Row]) -> dict[int, tuple[datetime, bool]]:
-    """First-seen time per source rank: newest latest, walking back in version order."""
-    bounds: dict[int, datetime] = {}
+def _spread(group: str, rows: Sequence[_Row]) -> dict[str, datetime]:
+    """First-seen time per source version: newest latest, walking back in version order.
+
+    Rows of one source version were built together, so they share a time; the newest time a
+    version can have is the latest Release date of the suites listing it.
+    """
+    bounds: dict[str, datetime] = {}
+    updates: set[str] = set()
     for _, row in rows:
         bound = DEBIAN_RELEASE_DATES[row.origin]
-        bounds[row.rank] = max(bounds.get(row.rank, bound), bound)
-    times: dict[int, tuple[datetime, bool]] = {}
+        bounds[row.source_version] = max(bounds.get(row.source_version, bound), bound)
+        if _stable_update(group, row):
+            updates.add(row.source_version)
+    times: dict[str, datetime] = {}
     later: datetime | None = None
-    for rank in sorted(bounds, reverse=True):
-        if not any(r.rank == rank and _stable_update(r) for _, r in rows):
-            times[rank] = (BOOKWORM_RELEASED, False)
+    for version in sorted(bounds, key=lambda v: sort_key("dpkg", v), reverse=True):
+        if version not in updates:
+            times[version] = BOOKWORM_RELEASED
+            later = BOOKWORM_RELEASED
             continue
         low, high = NEWEST_GAP_DAYS if later is None else STEP_GAP_DAYS
-        gap = low + (high - low) * unit(group, rank, "first-seen")
-        start = bounds[rank] if later is None else min(bounds[rank], later)
-        at = max(BOOKWORM_RELEASED, (start - timedelta(days=gap)).replace(microsecond=0))
-        times[rank] = (at, False)
-        later = at
+        gap = low + (high - low) * unit(group, version, "first-seen")
+        start = bounds[version] if later is None else min(bounds[version], later)
+        times[version] = max(
+            BOOKWORM_RELEASED, (start - timedelta(days=gap)).replace(microsecond=0)
+        )
+        later = times[version]
     return times
 
 
-def _stable_update(row: VersionRow) -> bool:
-    """Published after bookworm's release: a `deb12u` version, or one only a newer suite has."""
-    return "deb12u" in row.version or row.origin != "bookworm"
+def _stable_update(group: str, row: VersionRow) -> bool:
+    """Published after bookworm's release: a `deb12u` version, one only a newer suite has, or a
+    kernel (stable kernel updates carry no `deb12u` suffix)."""
+    return "deb12u" in row.version or row.origin != "bookworm" or group.startswith("linux")
 
 
-def _debian_entry(
-    history: PackageHistory, row: VersionRow, at: datetime, exact: bool
-) -> CatalogEntry:
+def _debian_entry(history: PackageHistory, row: VersionRow, at: datetime) -> CatalogEntry:
     return CatalogEntry(
         ecosystem=DEBIAN_12,
         name=history.name,
@@ -144,7 +154,7 @@ def _debian_entry(
         source_version=row.source_version,
         origin=debian_origin(row.origin),
         first_seen=at,
-        first_seen_exact=exact,
+        first_seen_exact=False,
     )
 
 

@@ -1,0 +1,115 @@
+"""`fleetpatch demo --no-serve`: a fresh store with the demo fleet, its history and its story."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from fleetpatch.cli.main import cli
+from fleetpatch.policy.example import EXAMPLE_POLICY
+from fleetpatch.store import HostRepository, open_store
+from fleetpatch.store.catalog import CatalogRepository
+from fleetpatch.store.evaluations import FLEET_KEY, EvaluationRepository, HistoryPoint
+
+NOW = "2026-11-27T12:00:00Z"
+HOSTS = 40
+EVERY = 15  # 7 evaluations: enough for the trend, fast enough for a unit test
+
+
+def _build(directory: Path) -> Result:
+    args = ["demo", "--no-serve", "--hosts", str(HOSTS), "--every", str(EVERY), "--now", NOW]
+    return CliRunner().invoke(cli, [*args, "--dir", str(directory)])
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("demo")
+    result = _build(directory)
+    assert result.exit_code == 0, result.output
+    return directory
+
+
+def _history(directory: Path, scope: str, key: str) -> list[HistoryPoint]:
+    store = open_store(f"sqlite:///{directory / 'fleetpatch.db'}")
+    try:
+        with store.session() as session:
+            return EvaluationRepository(session).history(scope, key, date(2026, 1, 1))
+    finally:
+        store.close()
+
+
+def test_builds_a_store_and_the_example_policy(demo_dir: Path) -> None:
+    assert (demo_dir / "fleet.yaml").read_text(encoding="utf-8") == EXAMPLE_POLICY
+    store = open_store(f"sqlite:///{demo_dir / 'fleetpatch.db'}")
+    try:
+        with store.session() as session:
+            hosts = HostRepository(session).current()
+            entries = CatalogRepository(session).entries()
+    finally:
+        store.close()
+    assert len(hosts) == HOSTS
+    assert {h.ecosystem for h in hosts} == {"Debian:12", "AlmaLinux:9"}
+    kernel = next(
+        e for e in entries if e.name == "kernel-core" and e.version.startswith("5.14.0-6")
+    )
+    assert kernel.first_seen.year >= 2025  # the advisory's date, kept by the store
+
+
+def test_prints_a_summary(demo_dir: Path, tmp_path: Path) -> None:
+    result = _build(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert f"demo fleet: {HOSTS} hosts, 90 days of history (7 evaluations)" in result.stdout
+    assert "1783 AlmaLinux advisories" in result.stdout
+    assert "fleetpatch.db" in result.stdout
+
+
+def test_history_has_a_point_per_evaluation(demo_dir: Path) -> None:
+    fleet = _history(demo_dir, "fleet", FLEET_KEY)
+    days = [p.day for p in fleet]
+    assert (days[0], days[-1]) == (date(2026, 8, 29), date(2026, 11, 27))
+    assert len(fleet) == 7
+    assert all(p.hosts == HOSTS for p in fleet)
+
+
+def test_the_database_team_falls_behind(demo_dir: Path) -> None:
+    dba = _history(demo_dir, "owner", "dba")
+    assert len(dba) == 7
+    means = [p.days_behind_mean for p in dba]
+    assert means == sorted(means)
+    assert means[-1] > means[0] + 5
+    assert dba[-1].days_behind_max > 90
+
+
+def test_today_shows_metal_01_and_the_stale_host(demo_dir: Path) -> None:
+    store = open_store(f"sqlite:///{demo_dir / 'fleetpatch.db'}")
+    try:
+        with store.session() as session:
+            repository = EvaluationRepository(session)
+            metal = repository.status("metal-01")
+            statuses = repository.statuses()
+    finally:
+        store.close()
+    assert metal is not None
+    assert metal.reboot == "pending_reboot"
+    assert metal.uptime_days is not None
+    assert metal.uptime_days > 412
+    stale = [s.hostname for s in statuses if s.freshness == "stale"]
+    assert len(stale) == 1
+    assert stale[0].startswith(("jump-", "util-"))
+
+
+def test_a_rebuild_starts_from_scratch(demo_dir: Path) -> None:
+    result = _build(demo_dir)
+    assert result.exit_code == 0, result.output
+    assert len(_history(demo_dir, "fleet", FLEET_KEY)) == 7
+
+
+def test_an_unusable_directory_is_bad_input(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = _build(blocker / "demo")
+    assert result.exit_code == 2
+    assert "--dir" in result.output
