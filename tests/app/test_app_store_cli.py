@@ -80,12 +80,29 @@ def test_hosts_lists_bucket_and_owner_in_every_format(tmp_path: Path) -> None:
     assert rows[0]["reboot_required"] is True
     assert rows[0]["last_report"] == "2026-11-27T10:00:00Z"
     csv = run(tmp_path, "hosts", "--format", "csv", "--bucket", "databases").stdout.splitlines()
-    assert csv[0].startswith("hostname,bucket,owner,ecosystem,os,packages")
+    assert csv[0].startswith("hostname,bucket,owner,ecosystem,os,update,security,reboot,")
     assert len(csv) == 2
-    assert csv[1].startswith("db-01,databases,dba,Debian:12,debian 12,1,6.1.0-25-amd64,")
+    # state columns stay "-" until `fleetpatch evaluate` has run
+    assert csv[1].startswith("db-01,databases,dba,Debian:12,debian 12,-,-,-,-,1,6.1.0-25-amd64,")
     table = run(tmp_path, "hosts", "--unclassified").stdout.splitlines()
     assert table[0].split()[:3] == ["HOSTNAME", "BUCKET", "OWNER"]
     assert [line.split()[0] for line in table[1:]] == ["web-01"]
+
+
+def test_hosts_status_filters_on_the_evaluated_states(tmp_path: Path) -> None:
+    running_newest = {"running": "6.1.0-26-amd64", "installed": ["6.1.0-26-amd64"]}
+    calm = report("db-02", kernel=running_newest, reboot_required={"flag": False})
+    run(tmp_path, "ingest", str(write(tmp_path, "r.ndjson", report("db-01"), calm)))
+    before = run(tmp_path, "hosts", "--status", "pending-reboot", "--format", "json")
+    assert json.loads(before.stdout) == []  # nothing evaluated yet: no host is in any state
+    assert run(tmp_path, "evaluate").exit_code == 0
+    listed = run(tmp_path, "hosts", "--status", "pending-reboot", "--format", "json")
+    rows = json.loads(listed.stdout)
+    assert [r["hostname"] for r in rows] == ["db-01"]
+    assert rows[0]["reboot"] == "pending_reboot"
+    assert "pending-reboot" in rows[0]["states"]
+    bad = run(tmp_path, "hosts", "--status", "sideways")
+    assert bad.exit_code == 2
 
 
 def test_without_a_policy_hosts_says_so_once(tmp_path: Path) -> None:

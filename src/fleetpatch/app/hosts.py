@@ -9,14 +9,16 @@ Uptime is `now - boot_time` in whole days; `now` is a parameter so listings are 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from fleetpatch.errors import NotFoundError
+from fleetpatch.errors import InputError, NotFoundError
+from fleetpatch.exposure.status import HostStatus
 from fleetpatch.policy.classify import UNCLASSIFIED, Classification, HostFacts, classify
 from fleetpatch.policy.records import Policy
 from fleetpatch.store import HostRepository, ReportHeader, ReportRepository, Store
+from fleetpatch.store.evaluations import EvaluationRepository
 
 DEFAULT_HISTORY = 20
 
@@ -36,6 +38,11 @@ class HostSummary:
     reboot_required: bool | None
     last_report: datetime
     labels: Mapping[str, str]
+    update: str | None = None
+    security: str | None = None
+    reboot: str | None = None
+    days_behind: float | None = None
+    states: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +67,26 @@ class HostDetail:
     total_reports: int
 
 
+#: The states `hosts --status` filters on, each a predicate over a host's last evaluated status.
+STATUS_FILTERS: Mapping[str, Callable[[HostStatus], bool]] = {
+    "current": lambda s: s.update == "current",
+    "behind": lambda s: s.update in ("behind", "overdue"),
+    "overdue": lambda s: s.update == "overdue",
+    "unknown": lambda s: s.update == "unknown",
+    "patched": lambda s: s.patched,
+    "unpatched": lambda s: not s.patched,
+    "affected": lambda s: s.security != "not_affected",
+    "fix-available": lambda s: s.security == "affected_fix_available",
+    "critical": lambda s: s.worst_severity == "critical",
+    "high": lambda s: s.critical_or_high,
+    "pending-reboot": lambda s: s.reboot == "pending_reboot",
+    "stale": lambda s: s.freshness == "stale",
+    "uptime": lambda s: s.uptime_over_limit,
+    "drifted": lambda s: s.drifted,
+    "breached": lambda s: bool(s.sla_breaches),
+}
+
+
 def list_hosts(
     store: Store,
     policy: Policy | None,
@@ -67,14 +94,39 @@ def list_hosts(
     bucket: str | None = None,
     owner: str | None = None,
     unclassified: bool = False,
+    status: Sequence[str] = (),
     now: datetime | None = None,
 ) -> list[HostSummary]:
-    """Every host by name, filtered by bucket, owner, or "no bucket" (filters combine with AND)."""
+    """Every host by name, filtered by bucket, owner, "no bucket" and evaluated states (`status`,
+    names from `STATUS_FILTERS`); filters combine with AND. A host not evaluated yet matches no
+    state filter."""
+    unknown = [name for name in status if name not in STATUS_FILTERS]
+    if unknown:
+        known = ", ".join(STATUS_FILTERS)
+        raise InputError(f"unknown --status {unknown[0]!r}; choose from {known}")
     at = now if now is not None else datetime.now(UTC)
     with store.session() as session:
         headers = HostRepository(session).current()
-    summaries = [summarise(h, policy, at) for h in headers]
-    return [s for s in summaries if _wanted(s, bucket, owner, unclassified)]
+        evaluated = {s.hostname: s for s in EvaluationRepository(session).statuses()}
+    summaries = [_with_status(summarise(h, policy, at), evaluated.get(h.hostname)) for h in headers]
+    return [
+        s
+        for s in summaries
+        if _wanted(s, bucket, owner, unclassified) and all(n in s.states for n in status)
+    ]
+
+
+def _with_status(summary: HostSummary, status: HostStatus | None) -> HostSummary:
+    if status is None:
+        return summary
+    return replace(
+        summary,
+        update=status.update,
+        security=status.security,
+        reboot=status.reboot,
+        days_behind=round(status.days_behind_mean, 1),
+        states=frozenset(name for name, test in STATUS_FILTERS.items() if test(status)),
+    )
 
 
 def show_host(

@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from fleetpatch.app.hosts import HostDetail, HostSummary, list_hosts, show_host
+from fleetpatch.app.hosts import STATUS_FILTERS, HostDetail, HostSummary, list_hosts, show_host
 from fleetpatch.app.ingest import Progress, Source
 from fleetpatch.app.ingest import ingest as ingest_reports
 from fleetpatch.cli.common import policy_of, store_of, utcnow
@@ -33,10 +33,13 @@ HOST_COLUMNS = (
     "owner",
     "ecosystem",
     "os",
+    "update",
+    "security",
+    "reboot",
+    "days_behind",
     "packages",
     "running_kernel",
     "uptime_days",
-    "reboot_required",
     "last_report",
     "labels",
 )
@@ -106,12 +109,25 @@ def _progress_bar(files: tuple[str, ...]) -> Iterator[Progress | None]:
 @click.option("--bucket", metavar="B", help="Only hosts in this bucket.")
 @click.option("--owner", metavar="T", help="Only hosts owned by this team.")
 @click.option("--unclassified", is_flag=True, help="Only hosts no bucket claims.")
+@click.option(
+    "--status",
+    "states",
+    multiple=True,
+    type=click.Choice(sorted(STATUS_FILTERS)),
+    help="Only hosts in this evaluated state (repeat to combine; see `fleetpatch evaluate`).",
+)
 @format_option
 @click.pass_context
 def hosts(
-    ctx: click.Context, bucket: str | None, owner: str | None, unclassified: bool, fmt: str
+    ctx: click.Context,
+    bucket: str | None,
+    owner: str | None,
+    unclassified: bool,
+    states: tuple[str, ...],
+    fmt: str,
 ) -> None:
-    """List hosts with their bucket, owner, packages, kernel, uptime and last report."""
+    """List hosts with their bucket, owner, evaluated states, packages, kernel, uptime and last
+    report. State columns come from the last `fleetpatch evaluate` ("-" before it)."""
     store = store_of(ctx)
     found = list_hosts(
         store,
@@ -119,6 +135,7 @@ def hosts(
         bucket=bucket,
         owner=owner,
         unclassified=unclassified,
+        status=states,
         now=utcnow(),
     )
     click.echo(render_rows([_host_row(s) for s in found], HOST_COLUMNS, fmt))
@@ -128,6 +145,7 @@ def _host_row(summary: HostSummary) -> dict[str, Any]:
     row = asdict(summary)
     row["labels"] = dict(summary.labels)
     row["conflict"] = list(summary.conflict)
+    row["states"] = sorted(summary.states)
     return row
 
 
