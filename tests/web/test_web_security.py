@@ -75,13 +75,36 @@ def test_only_a_hash_of_the_secret_is_stored(store: Store) -> None:
 def test_browser_login_sets_a_strict_httponly_cookie(
     auth_client: TestClient, tokens: Tokens
 ) -> None:
-    login = auth_client.get(f"/login?token={tokens.viewer}", follow_redirects=False)
+    denied = auth_client.get("/")
+    assert denied.status_code == 401
+    assert 'href="/login"' in denied.text
+    assert 'method="post" action="/login"' in auth_client.get("/login").text
+    login = auth_client.post(
+        "/login",
+        content=f"token={tokens.viewer}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
     assert login.status_code == 303
     cookie = login.headers["set-cookie"].lower()
     assert "httponly" in cookie
     assert "samesite=strict" in cookie
     assert auth_client.get("/").status_code == 200  # the client keeps the cookie
-    assert auth_client.get("/login?token=fp_nope", follow_redirects=False).status_code == 401
+
+
+@pytest.mark.parametrize("which", ["nope", "reporter"])
+def test_login_refuses_unknown_and_non_reader_tokens(
+    auth_client: TestClient, tokens: Tokens, which: str
+) -> None:
+    token = tokens.reporter if which == "reporter" else "fp_nope"
+    login = auth_client.post(
+        "/login",
+        content=f"token={token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        follow_redirects=False,
+    )
+    assert login.status_code == 401
+    assert "set-cookie" not in login.headers
 
 
 def test_the_cookie_never_authorises_a_write(auth_client: TestClient, tokens: Tokens) -> None:

@@ -5,7 +5,7 @@
 - Ingest (`POST /api/v1/reports`) always needs a `reporter` or `operator` token in the
   `Authorization: Bearer` header, auth on or off: a write is never anonymous. The browser cookie
   is not accepted for writes, so a page on another site cannot make a browser write (no CSRF).
-- A browser logs in once with `/login?token=…`, which sets an HttpOnly, SameSite=Strict cookie.
+- A browser logs in once at `/login` (a POSTed form); it sets an HttpOnly, SameSite=Strict cookie.
 
 No token, or an unknown or revoked one: 401 with `WWW-Authenticate: Bearer`. A valid token whose
 role lacks the permission: 403.

@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app import dashboard
 from fleetpatch.app.tokens import Caller, authenticate
@@ -25,12 +26,12 @@ from fleetpatch.web.api import MAX_LIMIT, host_sort, status_filter
 from fleetpatch.web.auth import COOKIE, reader
 from fleetpatch.web.charts import Series, line_chart
 from fleetpatch.web.context import context_of
-from fleetpatch.web.errors import HTTPException
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Caller, Depends(reader)]
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
+LOGIN_BODY_MAX = 4096
 
 
 def template_environment() -> Environment:
@@ -140,17 +141,29 @@ def host_page(hostname: str, request: Request, _: Reader) -> HTMLResponse:
     return render(request, "host.html", view=view, now=context.clock())
 
 
-@router.get("/login")
-def login(request: Request, token: str = "") -> RedirectResponse:
-    """Trade a token for an HttpOnly, SameSite=Strict cookie, then go to the overview."""
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    return render(request, "login.html", problem="")
+
+
+@router.post("/login", response_class=HTMLResponse, response_model=None)
+async def login(request: Request) -> HTMLResponse | RedirectResponse:
+    """Trade a token (posted in a form, so it never lands in a URL or an access log) for an
+    HttpOnly, SameSite=Strict cookie, then go to the overview."""
     context = context_of(request)
-    caller = authenticate(context.store, token, now=context.clock()) if token else None
+    body = await request.body()
+    token = parse_qs(body[:LOGIN_BODY_MAX].decode("utf-8", "replace")).get("token", [""])[0]
+    caller = await run_in_threadpool(
+        authenticate, context.store, token.strip(), now=context.clock()
+    )
     if caller is None or not caller.may("read"):
-        raise HTTPException(401, "log in with /login?token=… and a viewer or operator token")
+        page = render(request, "login.html", problem="unknown, revoked or non-viewer token")
+        page.status_code = 401
+        return page
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(
         COOKIE,
-        token,
+        token.strip(),
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",
