@@ -30,6 +30,7 @@ from fleetpatch.store.evaluations import (
     HistoryPoint,
 )
 from fleetpatch.store.status_queries import (
+    UPDATE_STATES,
     Breakdown,
     HostSort,
     StatusFilter,
@@ -40,7 +41,6 @@ from fleetpatch.store.status_queries import (
 TREND_DAYS = 90
 NEXT_WINDOWS = 3
 HISTORY_LIMIT = 50
-UPDATE_STATES = ("current", "behind", "overdue", "unknown")
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,7 @@ def bucket_view(
         raise NotFoundError(f"no bucket {name!r} in the policy (buckets: {known})")
     figures = breakdown if breakdown is not None else fleet_breakdown(store)
     rollup = next((r for r in figures.by_bucket() if r.key == name), Rollup(name))
-    counts = figures.counts(lambda c: (c.bucket, c.update_state))
+    counts = figures.per_bucket(lambda c: c.by_update_state)
     with store.session() as session:
         trend = EvaluationRepository(session).history("bucket", name, _since(now))
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}

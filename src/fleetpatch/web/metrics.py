@@ -15,14 +15,12 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
-from fleetpatch.advisories.records import LEVELS
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.policy.records import Policy
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.status_queries import StatusQueries
 
-UPDATE_STATES = ("current", "behind", "overdue", "unknown")
 _ROLLUP_GAUGES: tuple[tuple[str, str, Callable[[Rollup], float]], ...] = (
     ("fleetpatch_hosts", "Hosts in the bucket.", lambda r: r.hosts),
     ("fleetpatch_hosts_patched", "Hosts current and running it.", lambda r: r.patched),
@@ -67,20 +65,20 @@ class FleetCollector(Collector):
         with self._store.session() as session:
             figures = StatusQueries(session).breakdown()
             latest = EvaluationRepository(session).latest()
-        by_state = figures.counts(lambda c: (c.bucket, c.update_state))
-        by_severity = figures.counts(lambda c: (c.bucket, c.worst_severity))
+        by_state = figures.per_bucket(lambda c: c.by_update_state)
+        by_severity = figures.per_bucket(lambda c: c.by_severity)
         yield from self._rollup_gauges(figures.by_bucket())
         yield self._per_bucket_value(
             "fleetpatch_hosts_by_update_state",
             "Hosts by update state.",
             "state",
-            {k: v for k, v in by_state.items() if k[1] in UPDATE_STATES},
+            by_state,
         )
         yield self._per_bucket_value(
             "fleetpatch_hosts_affected",
             "Hosts by the worst severity of the advisories affecting them.",
             "severity",
-            {k: v for k, v in by_severity.items() if k[1] in LEVELS},
+            by_severity,
         )
         stamp = GaugeMetricFamily(
             "fleetpatch_last_evaluation_timestamp_seconds", "When the fleet was last evaluated."
@@ -106,12 +104,11 @@ class FleetCollector(Collector):
             yield family
 
     def _per_bucket_value(
-        self, name: str, doc: str, label: str, counts: dict[tuple[object, ...], int]
+        self, name: str, doc: str, label: str, counts: dict[tuple[str | None, str], int]
     ) -> GaugeMetricFamily:
         family = GaugeMetricFamily(name, doc, labels=["bucket", "owner", label])
-        for (bucket, value), count in sorted(counts.items(), key=lambda kv: str(kv[0])):
-            bucket_name = bucket if isinstance(bucket, str) else None
-            family.add_metric([*self._labels(bucket_name), str(value)], count)
+        for (bucket, value), count in counts.items():
+            family.add_metric([*self._labels(bucket), value], count)
         return family
 
 
