@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
 from datetime import date
 from pathlib import Path
+from typing import IO
+from urllib.request import urlopen
 
 import pytest
 from click.testing import CliRunner, Result
@@ -113,3 +121,52 @@ def test_an_unusable_directory_is_bad_input(tmp_path: Path) -> None:
     result = _build(blocker / "demo")
     assert result.exit_code == 2
     assert "--dir" in result.output
+
+
+def test_serves_the_dashboard_and_prints_its_url(tmp_path: Path) -> None:
+    port = _free_port()
+    args = ["demo", "--hosts", "3", "--every", "45", "--now", NOW, "--port", str(port)]
+    entry = "from fleetpatch.cli.main import main; main()"
+    command = [sys.executable, "-c", entry, *args, "--dir", str(tmp_path)]
+    with subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    ) as process:
+        try:
+            assert process.stderr is not None
+            url = _wait_for_url(process.stderr)
+            assert url == f"http://127.0.0.1:{port}/"
+            with urlopen(f"{url}api/v1/overview", timeout=30) as response:
+                overview = json.load(response)
+            assert overview["fleet"]["hosts"] == 3
+            assert len(overview["trend"]) == 3
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _wait_for_url(stderr: IO[str]) -> str:
+    """The URL `serve` prints once the app is built; uvicorn then needs a moment to bind."""
+    for line in stderr:
+        found = re.search(r"dashboard on (http://\S+)", line)
+        if found:
+            _wait_until_listening(found.group(1))
+            return found.group(1)
+    raise AssertionError("fleetpatch demo exited without printing the dashboard URL")
+
+
+def _wait_until_listening(url: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(f"{url}healthz", timeout=5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError(f"nothing answers at {url}")
