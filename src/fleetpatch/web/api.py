@@ -140,8 +140,8 @@ def get_host(hostname: str, request: Request, _: Reader) -> schemas.HostOut:
 async def post_reports(request: Request, _: Annotated[Caller, Depends(ingester)]) -> JSONResponse:
     """Ingest one report (or a JSON array / NDJSON of reports); re-evaluates each stored host.
 
-    201 when something was stored, 200 when every report was already stored, 422 when every
-    report was rejected (the reasons are in `rejected`).
+    201 when something was stored; otherwise 422 when a report was rejected (the reasons are in
+    `rejected`), 200 when every report was already stored.
     """
     result, status = await ingest_body(request)
     return JSONResponse(result.model_dump(), status_code=status)

@@ -65,7 +65,7 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
     )
     if summary.stored:
         return out, 201
-    return out, 422 if summary.rejected and not summary.duplicates else 200
+    return out, 422 if summary.rejected else 200
 
 
 def _hostnames(context: WebContext, summary: IngestSummary) -> list[tuple[str, str]]:
