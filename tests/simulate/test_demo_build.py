@@ -8,7 +8,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO
 from urllib.request import urlopen
@@ -16,12 +16,16 @@ from urllib.request import urlopen
 import pytest
 from click.testing import CliRunner, Result
 
+from fleetpatch.app.demo import build_demo
 from fleetpatch.cli.main import cli
+from fleetpatch.errors import InputError
 from fleetpatch.policy.example import EXAMPLE_POLICY
+from fleetpatch.policy.loader import parse_policy
 from fleetpatch.store import HostRepository, open_store
 from fleetpatch.store.catalog import CatalogRepository
 from fleetpatch.store.evaluations import FLEET_KEY, EvaluationRepository, HistoryPoint
 
+pytestmark = pytest.mark.slow
 NOW = "2026-11-27T12:00:00Z"
 HOSTS = 40
 EVERY = 15  # 7 evaluations: enough for the trend, fast enough for a unit test
@@ -170,3 +174,18 @@ def _wait_until_listening(url: str) -> None:
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"nothing answers at {url}")
+
+
+def test_the_use_case_refuses_a_store_with_reports(demo_dir: Path) -> None:
+    store = open_store(f"sqlite:///{demo_dir / 'fleetpatch.db'}")
+    try:
+        with pytest.raises(InputError, match="empty store"):
+            build_demo(
+                store,
+                parse_policy(EXAMPLE_POLICY),
+                hosts=5,
+                seed=1,
+                now=datetime(2026, 11, 27, tzinfo=UTC),
+            )
+    finally:
+        store.close()

@@ -83,6 +83,9 @@ def build_demo(
         raise InputError("--hosts: the demo needs at least one host")
     say = progress or (lambda _msg: None)
     started = time.perf_counter()
+    with store.session() as session:
+        if ReportRepository(session).count():
+            raise InputError("the demo needs an empty store: it would mix with the reports there")
     say("loading the shipped package data and advisories")
     ecosystems = {e: load_ecosystem(e) for e in (DEBIAN_12, ALMALINUX_9)}
     shipped = load_advisories()
