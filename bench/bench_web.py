@@ -131,8 +131,12 @@ async def post_all(base: str, token: str, bodies: list[bytes], clients: int) -> 
         async with httpx.AsyncClient(base_url=base, timeout=300, headers=headers) as client:
             while not queue.empty():
                 body = queue.get_nowait()
-                response = await client.post("/api/v1/reports", content=body)
-                statuses.append(response.status_code)
+                try:
+                    response = await client.post("/api/v1/reports", content=body)
+                    statuses.append(response.status_code)
+                except httpx.HTTPError as exc:  # counted, so a failure shows as a lost report
+                    statuses.append(-1)
+                    print(f"  POST failed: {type(exc).__name__}: {exc}", file=sys.stderr)
 
     await asyncio.gather(*(worker() for _ in range(clients)))
     return statuses

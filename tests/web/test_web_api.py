@@ -152,3 +152,15 @@ def test_oversized_body_is_refused(client: TestClient, tokens: Tokens) -> None:
         "/api/v1/reports", json=report_json("big-01"), headers=bearer(tokens.reporter)
     )
     assert response.status_code == 413
+
+
+def test_a_store_failure_is_a_json_503_not_a_dropped_connection(
+    client: TestClient, store: Store
+) -> None:
+    from sqlalchemy import text
+
+    with store.session(write=True) as session:
+        session.execute(text("DROP TABLE history_points"))
+    response = client.get("/api/v1/trends/fleet")
+    assert response.status_code == 503
+    assert response.json()["error"].startswith("the store is unavailable or busy")

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,18 @@ class WebContext:
     _upstream: dict[str, Upstream] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: dict[str, tuple[Any, int | None, float]] = field(default_factory=dict)
+    _writes: threading.Lock = field(default_factory=threading.Lock)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Serialise this process's writers on SQLite (one writer at a time anyway): they queue
+        on a lock in order instead of polling SQLite's busy handler, where some would starve
+        past the busy timeout under 50 concurrent posts. PostgreSQL writers run concurrently."""
+        if self.store.dialect != "sqlite":
+            yield
+            return
+        with self._writes:
+            yield
 
     def figures(self) -> Breakdown:
         """The fleet breakdown, cached until a write here, a new evaluation, or the TTL."""

@@ -1,8 +1,9 @@
 """Errors over HTTP: one clear message and the right status; JSON for the API, a page for people.
 
 `FleetpatchError`s map to statuses (`NotFoundError` 404, `InputError` 400, `StoreError` 503,
-others 500); request validation errors become 422 with the first problem spelled out. A page
-request (not `/api/`, not `/metrics`) gets the message in the error page instead.
+others 500); a database error that escapes a use case is 503; request validation errors are 422
+with the problem spelled out. A page request (not `/api/`, not `/metrics`) gets the message in
+the error page instead. Nothing escapes as a bare 500 that would drop the connection.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleetpatch.errors import FleetpatchError, InputError, NotFoundError, StoreError
@@ -47,6 +49,12 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc)
         return respond(request, status, str(exc))
+
+    @app.exception_handler(SQLAlchemyError)
+    async def on_store(request: Request, exc: SQLAlchemyError) -> Response:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        log.error("%s %s: store error: %s", request.method, request.url.path, reason)
+        return respond(request, 503, f"the store is unavailable or busy: {reason}")
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 
 from fastapi import HTTPException, Request
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app.evaluate import evaluate_host_now
@@ -47,14 +48,18 @@ async def _read_capped(request: Request, cap: int) -> bytes:
 
 def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
     now = context.clock()
-    summary = ingest(context.store, [Source.from_bytes("request", body)], now=now)
+    with context.writing():
+        summary = ingest(context.store, [Source.from_bytes("request", body)], now=now)
     hosts = _hostnames(context, summary)
     context.forget_figures()
     for hostname, ecosystem in hosts:
+        upstream = context.upstream(ecosystem)
         try:
-            upstream = context.upstream(ecosystem)
-            evaluate_host_now(context.store, context.policy, hostname, now=now, upstream=upstream)
-        except FleetpatchError:
+            with context.writing():
+                evaluate_host_now(
+                    context.store, context.policy, hostname, now=now, upstream=upstream
+                )
+        except (FleetpatchError, SQLAlchemyError):
             log.exception("stored a report of %s but could not re-evaluate it", hostname)
     context.forget_figures()
     out = IngestOut(
