@@ -40,9 +40,8 @@ HISTORY_DAYS = 90
 HOLDING_SHARE = 0.3  # of images whose hosts hold a few packages back (pinned, never upgraded)
 HELD_SHARE = 0.03  # of the source groups of such an image
 
-_Versions = tuple[
-    tuple[datetime | None, Package], ...
-]  # (first seen or None, package), oldest first
+# The versions one package may take: (first seen, or None when unlisted, package), oldest first.
+_Versions = tuple[tuple[datetime | None, Package], ...]
 
 
 @dataclass(frozen=True, slots=True)
