@@ -3,9 +3,9 @@
 A `StatusFilter` says which hosts (bucket, owner, state, ecosystem, free text); `HostSort` says in
 which order. Every sort is an indexed column with `host_id` (the row id, so part of every SQLite
 index) as the tie-breaker, so a page is an index walk: `LIMIT/OFFSET` stays in milliseconds at
-100,000 hosts and the order is total (no host shows on two pages). When a filter leaves few hosts
-(under `SORT_MATCHES_BELOW`), the matches are found by a scan and sorted instead, because walking
-the sort index would look up every row to test the filter. The free-text filter is a
+100,000 hosts and the order is total (no host shows on two pages). When a filter leaves so few
+hosts that walking the sort index would look up most rows to test the filter (see `page`), the
+matches are found by one scan and sorted instead. The free-text filter is a
 `LIKE` on the hostname with `%`/`_` escaped, so it matches the text literally.
 """
 
@@ -34,7 +34,7 @@ from fleetpatch.store.tables_eval import HostStatusRow
 
 HostSort = Literal["days_behind", "uptime", "severity", "hostname"]
 SORTS: tuple[HostSort, ...] = ("days_behind", "uptime", "severity", "hostname")
-SORT_MATCHES_BELOW = 10_000
+WALK_OR_SCAN = 5
 UPDATE_STATES = ("current", "behind", "overdue", "unknown")
 H = HostStatusRow
 # A "state" is any one condition a dashboard number counts; each maps to a SQL condition.
@@ -162,9 +162,9 @@ class StatusQueries:
     ) -> StatusPage:
         query = filtered(select(HostStatusRow), where)
         total = self._repo.count(query)
-        # A selective filter: scan for the few matches and sort them, rather than walk the
-        # whole sort index looking each row up to test the filter.
-        indexed = where == StatusFilter() or total > SORT_MATCHES_BELOW
+        # Walking the sort index looks up (offset + limit) / density rows to test the filter; a
+        # scan reads every row once, about WALK_OR_SCAN times cheaper per row. Take the cheaper.
+        indexed = where == StatusFilter() or total > WALK_OR_SCAN * (offset + limit)
         order = _order(sort, descending, indexed=indexed)
         ordered = query.order_by(*order).offset(offset).limit(limit)
         return StatusPage(tuple(self._repo.statuses(ordered)), total, offset, limit)
