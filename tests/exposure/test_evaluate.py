@@ -195,3 +195,43 @@ def test_without_a_catalog_updates_are_unknown_unless_an_advisory_has_a_fix() ->
     assert behind.update == "behind"
     assert unknown.update == "unknown"
     assert not unknown.patched
+
+
+def test_an_older_kernel_beside_a_newer_one_is_neither_outdated_nor_exposed() -> None:
+    alma = "AlmaLinux:9"
+    old, new = "5.14.0-427.13.1.el9_4", "5.14.0-503.11.1.el9_5"
+    versions = {
+        1: Version(1, "kernel-core", old, "", "", arch="x86_64", ecosystem=alma),
+        2: Version(2, "kernel-core", new, "", "", arch="x86_64", ecosystem=alma),
+    }
+    origin = Origin("baseos", "baseos", "baseos", "AlmaLinux", "", security=False)
+    catalog = CatalogIndex(
+        [
+            CatalogEntry(
+                alma, "kernel-core", v, "x86_64", "", v, origin, NOW - timedelta(days=d), True
+            )
+            for v, d in ((old, 200), (new, 40))
+        ]
+    )
+    advisory = Advisory(
+        id="ALSA-TEST:0001",
+        modified=NOW,
+        severity=Severity("high", "test"),
+        affected=(
+            Affected(
+                alma,
+                "kernel-core",
+                (Range("ECOSYSTEM", (Event("introduced", "0"), Event("fixed", new))),),
+            ),
+        ),
+    )
+    sources = Sources(catalog=catalog, advisories=build_index([advisory]))
+    host = Host("alma-01", 20, ecosystem=alma, arch="x86_64")
+    both = evaluate_fleet([host], {20: [1, 2]}, versions, policy=POLICY, sources=sources, now=NOW)
+    only_old = evaluate_fleet([host], {20: [1]}, versions, policy=POLICY, sources=sources, now=NOW)
+    (shadowed,) = both.hosts
+    assert shadowed.summary.outdated == 0
+    assert shadowed.security == "not_affected"
+    (alone,) = only_old.hosts
+    assert alone.summary.outdated == 1
+    assert alone.security == "affected_fix_available"

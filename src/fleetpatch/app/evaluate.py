@@ -29,6 +29,8 @@ from fleetpatch.exposure.facts import (
     known_suites,
     match_triple,
     package_facts,
+    shadowed,
+    shadowing,
 )
 from fleetpatch.exposure.rollups import Rollup, total
 from fleetpatch.exposure.sets import FactTable, summarise_set
@@ -226,7 +228,8 @@ def evaluate_host_now(
             facts = _facts_for(
                 session, policy, members, header.arch, header.ecosystem, upstream, now
             )
-            table = FactTable.build(facts, header.arch)
+            versions = PackageRepository(session).versions(members[header.package_set_id])
+            table = FactTable.build(facts, header.arch, shadowing(versions))
             summary = summarise_set(members[header.package_set_id], table)
             latest = repo.latest()
             if latest is not None:
@@ -270,8 +273,13 @@ def host_facts(
         sources = upstream.sources(policy, _package_names(versions.values()), now)
         facts = package_facts({header.arch: ids}, versions, sources=sources, now=now)
         status = EvaluationRepository(session).status(hostname)
+    shadows = shadowing(versions)
     rows = sorted(
-        ((versions[vid], facts[(header.arch, vid)]) for vid in ids),
+        (
+            (versions[vid], facts[(header.arch, vid)])
+            for vid in ids
+            if not shadowed(vid, ids, shadows)
+        ),
         key=lambda pair: (pair[0].name, pair[0].arch),
     )
     return status, rows

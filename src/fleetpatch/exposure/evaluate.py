@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts
+from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts, shadowing
 from fleetpatch.exposure.inputs import HostInput, VersionInput
 from fleetpatch.exposure.rollups import Rollup, rollup
 from fleetpatch.exposure.sets import FactTable, SetSummary, summarise_set
@@ -50,7 +50,8 @@ def evaluate_fleet(
     """Evaluate every host. `sets` maps a package set id to its member version ids."""
     wanted = _set_keys(hosts)
     facts = package_facts(_members_by_arch(wanted, sets), versions, sources=sources, now=now)
-    tables = {arch: FactTable.build(facts, arch) for arch in {arch for _, arch in wanted}}
+    shadows = shadowing(versions)
+    tables = {arch: FactTable.build(facts, arch, shadows) for arch in {a for _, a in wanted}}
     summaries = {key: summarise_set(sets.get(key[0], ()), tables[key[1]]) for key in wanted}
     statuses = tuple(
         evaluate_host(h, summaries[(h.package_set_id, h.arch)], policy=policy, now=now)

@@ -7,7 +7,7 @@ distinct (ecosystem, package, version) triple is matched against the advisories 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -25,7 +25,7 @@ from fleetpatch.exposure.updates import (
     evaluate_updates,
     suites_for_ecosystem,
 )
-from fleetpatch.versions import compare, scheme_for_ecosystem
+from fleetpatch.versions import compare, scheme_for_ecosystem, sort_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,3 +140,34 @@ def _is_security_update(
         if fixed is not None and compare(scheme, update.candidate, fixed) >= 0:
             return True
     return False
+
+
+def shadowing(versions: Mapping[int, VersionInput]) -> dict[int, frozenset[int]]:
+    """Version id -> ids of newer installed versions of the same package and architecture.
+
+    RPM installs several versions of install-only packages side by side (dnf keeps three
+    kernels). Only the newest of them is what the host will run after its next boot, so an older
+    one that a newer one shadows on the same host is neither outdated nor exposed: the kernel
+    that matters is judged, and a running old kernel is the reboot state's business.
+    """
+    groups: dict[tuple[str, str, str], list[int]] = {}
+    for vid, v in versions.items():
+        groups.setdefault((v.ecosystem, v.name, v.arch), []).append(vid)
+    shadows: dict[int, frozenset[int]] = {}
+    for (ecosystem, _, _), ids in groups.items():
+        if len(ids) < 2:
+            continue
+        scheme = scheme_for_ecosystem(ecosystem)
+        try:
+            ordered = sorted(ids, key=lambda vid: sort_key(scheme, versions[vid].version))
+        except VersionError:
+            continue
+        for i, vid in enumerate(ordered[:-1]):
+            shadows[vid] = frozenset(ordered[i + 1 :])
+    return shadows
+
+
+def shadowed(vid: int, installed: Collection[int], shadows: Mapping[int, frozenset[int]]) -> bool:
+    """Whether a newer version of `vid`'s package is installed beside it."""
+    newer = shadows.get(vid)
+    return newer is not None and not newer.isdisjoint(installed)

@@ -7,7 +7,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
 from fleetpatch.advisories.records import LEVELS, Finding
-from fleetpatch.exposure.facts import PackageFacts
+from fleetpatch.exposure.facts import PackageFacts, shadowed
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +42,15 @@ class FactTable:
 
     quiet: frozenset[int]
     notable: Mapping[int, PackageFacts]
+    shadows: Mapping[int, frozenset[int]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, facts: Mapping[tuple[str, int], PackageFacts], arch: str) -> FactTable:
+    def build(
+        cls,
+        facts: Mapping[tuple[str, int], PackageFacts],
+        arch: str,
+        shadows: Mapping[int, frozenset[int]] | None = None,
+    ) -> FactTable:
         quiet: set[int] = set()
         notable: dict[int, PackageFacts] = {}
         for (fact_arch, vid), fact in facts.items():
@@ -54,7 +60,7 @@ class FactTable:
                 quiet.add(vid)
             else:
                 notable[vid] = fact
-        return cls(frozenset(quiet), notable)
+        return cls(frozenset(quiet), notable, shadows or {})
 
 
 def _is_quiet(fact: PackageFacts) -> bool:
@@ -81,7 +87,7 @@ def summarise_set(members: Collection[int], table: FactTable) -> SetSummary:
     notable = table.notable
     for vid in ids.intersection(notable.keys()) if len(notable) < len(ids) * 4 else ids:
         fact = notable.get(vid)
-        if fact is None:
+        if fact is None or shadowed(vid, ids, table.shadows):
             continue
         update = fact.update
         if update is not None and update.offered:
