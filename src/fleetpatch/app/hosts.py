@@ -146,7 +146,9 @@ def show_host(
         reports = ReportRepository(session)
         entries = tuple(_entry(h) for h in reports.history(name, limit=history))
         total = reports.count_for(name)
-    return HostDetail(summarise(latest, policy, at), latest, entries, total)
+        status = EvaluationRepository(session).status(name)
+    summary = _with_status(summarise(latest, policy, at), status)
+    return HostDetail(summary, latest, entries, total)
 
 
 def summarise(header: ReportHeader, policy: Policy | None, now: datetime) -> HostSummary:
