@@ -6,14 +6,14 @@ requests, so the host page and `POST /api/v1/reports` compute package facts with
 the catalog (`serve` warms them in the background at start).
 
 The fleet figures (one aggregate scan of `host_status`) are cached for the overview and bucket
-pages: a report posted here or a new evaluation refreshes them at once; writes by other
-processes show within `FIGURES_TTL_SECONDS`. `/metrics` never uses the cache.
+pages (see `cache.py`): a report posted here or a new evaluation refreshes them at once; writes
+by other processes show within `FIGURES_TTL_SECONDS` plus one scan, refreshed in the background.
+`/metrics` never uses the cache.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +29,7 @@ from fleetpatch.settings import Settings
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.status_queries import Breakdown
+from fleetpatch.web.cache import FreshCache
 
 Clock = Callable[[], datetime]
 MAX_REPORT_BYTES = 16 * 2**20
@@ -49,7 +50,7 @@ class WebContext:
     figures_ttl: float = FIGURES_TTL_SECONDS
     _upstream: dict[str, Upstream] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _cache: dict[str, tuple[Any, int | None, float]] = field(default_factory=dict)
+    _cache: FreshCache = field(default_factory=lambda: FreshCache(FIGURES_TTL_SECONDS))
     _writes: threading.Lock = field(default_factory=threading.Lock)
 
     @contextmanager
@@ -80,15 +81,8 @@ class WebContext:
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
         with self.store.session() as session:
             latest = EvaluationRepository(session).latest()
-        evaluation = latest.id if latest else None
-        cached = self._cache.get(name)
-        if cached is not None:
-            value, seen, loaded = cached
-            if seen == evaluation and time.monotonic() - loaded < self.figures_ttl:
-                return value
-        value = compute()
-        self._cache[name] = (value, evaluation, time.monotonic())
-        return value
+        self._cache.ttl = self.figures_ttl
+        return self._cache.get(name, latest.id if latest else None, compute)
 
     def upstream(self, ecosystem: str) -> Upstream:
         """The catalog and advisory indexes of one ecosystem, loaded once (thread-safe)."""
