@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from fleetpatch.advisories.records import Finding
 from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.evaluate import Upstream, host_facts
 from fleetpatch.errors import NotFoundError
@@ -88,6 +89,12 @@ class HostView:
     vulnerable: tuple[PackageLine, ...]
     drifted: tuple[PackageLine, ...]
     history: tuple[ReportHeader, ...]
+
+    @property
+    def findings(self) -> list[tuple[Finding, PackageLine]]:
+        """Every (advisory, package) pair, most severe first: what the on-call reads top down."""
+        pairs = [(f, line) for line in self.vulnerable for f in line.facts.findings]
+        return sorted(pairs, key=lambda p: (p[0].severity.rank, p[0].advisory_id))
 
 
 def fleet_breakdown(store: Store) -> Breakdown:

@@ -65,15 +65,7 @@ def overview_page(request: Request, _: Reader) -> HTMLResponse:
     view = dashboard.overview(
         context.store, context.policy, now=context.clock(), breakdown=context.figures()
     )
-    limits = {b.name: b.sla.max_uptime_days for b in context.policy.buckets}
-    return render(
-        request,
-        "overview.html",
-        view=view,
-        limits=limits,
-        default_limit=context.policy.defaults.sla.max_uptime_days,
-        charts=trend_charts(view.trend, "fleet"),
-    )
+    return render(request, "overview.html", view=view, charts=trend_charts(view.trend, "fleet"))
 
 
 @router.get("/buckets/{name}", response_class=HTMLResponse)
@@ -179,10 +171,14 @@ def logout() -> RedirectResponse:
     return response
 
 
-def trend_charts(points: tuple[HistoryPoint, ...] | list[HistoryPoint], scope: str) -> list[str]:
-    def series(title: str, test_id: str, field: str) -> str:
+def trend_charts(
+    points: tuple[HistoryPoint, ...] | list[HistoryPoint], scope: str
+) -> list[tuple[str, str]]:
+    """(title, SVG) of the three trends the dashboard shows."""
+
+    def series(title: str, test_id: str, field: str) -> tuple[str, str]:
         values = tuple((p.day, float(getattr(p, field))) for p in points)
-        return line_chart(Series(title, values, f"{scope}-{test_id}"))
+        return title, line_chart(Series(title, values, f"{scope}-{test_id}"))
 
     return [
         series("Mean days behind upstream", "trend-days-behind", "days_behind_mean"),
