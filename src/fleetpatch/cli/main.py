@@ -10,12 +10,27 @@ from typing import Any
 import click
 
 from fleetpatch import __version__
+from fleetpatch.cli.cadence_cmd import announce, calendar, forecast, plan, windows
+from fleetpatch.cli.collect_cmd import collect, schema
+from fleetpatch.cli.demo_cmd import demo
+from fleetpatch.cli.exposure_cmd import cve, drift, evaluate, outdated_cmd, status, vulns_cmd
+from fleetpatch.cli.policy_cmd import init, policy
+from fleetpatch.cli.serve_cmd import serve, token
+from fleetpatch.cli.store_cmd import host, hosts, ingest
+from fleetpatch.cli.upstream_cmd import advisories, catalog
+from fleetpatch.cli.versions_cmd import versions
 from fleetpatch.errors import FleetpatchError, InputError
 from fleetpatch.settings import Settings
 
 
 class FleetpatchGroup(click.Group):
-    """Turns FleetpatchError into one line on stderr and an exit code; never a traceback."""
+    """Turns FleetpatchError into one line on stderr and an exit code; never a traceback.
+
+    `--help` lists commands in the order they were added (the order of a workflow), not A to Z.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -77,60 +92,32 @@ def main() -> None:
     cli(prog_name="fleetpatch")
 
 
-from fleetpatch.cli.policy_cmd import init as _init, policy as _policy  # noqa: E402, I001
-
-cli.add_command(_init)
-cli.add_command(_policy)
-
-from fleetpatch.cli.demo_cmd import demo as _demo  # noqa: E402
-
-cli.add_command(_demo)
-
-from fleetpatch.cli.collect_cmd import collect as _collect, schema as _schema  # noqa: E402, I001
-
-cli.add_command(_collect)
-cli.add_command(_schema)
-
-from fleetpatch.cli.versions_cmd import versions as _versions  # noqa: E402
-
-cli.add_command(_versions)
-
-from fleetpatch.cli.upstream_cmd import advisories as _advisories, catalog as _catalog  # noqa: E402, I001
-
-cli.add_command(_catalog)
-cli.add_command(_advisories)
-
-from fleetpatch.cli.exposure_cmd import (  # noqa: E402, I001
-    cve as _cve,
-    drift as _drift,
-    evaluate as _evaluate,
-    outdated_cmd as _outdated,
-    status as _status,
-    vulns_cmd as _vulns,
+# In the order `--help` is read: set up, report, upstream, evaluate, look, plan, serve, tools.
+COMMANDS: tuple[click.Command, ...] = (
+    init,
+    policy,
+    collect,
+    ingest,
+    schema,
+    catalog,
+    advisories,
+    evaluate,
+    status,
+    hosts,
+    host,
+    outdated_cmd,
+    vulns_cmd,
+    cve,
+    drift,
+    windows,
+    calendar,
+    plan,
+    forecast,
+    announce,
+    serve,
+    token,
+    demo,
+    versions,
 )
-
-for _command in (_evaluate, _status, _outdated, _vulns, _cve, _drift):
+for _command in COMMANDS:
     cli.add_command(_command)
-
-from fleetpatch.cli.store_cmd import host as _host, hosts as _hosts, ingest as _ingest  # noqa: E402
-
-cli.add_command(_ingest)
-cli.add_command(_hosts)
-cli.add_command(_host)
-
-from fleetpatch.cli.cadence_cmd import announce as _announce, calendar as _calendar  # noqa: E402, I001
-from fleetpatch.cli.cadence_cmd import windows as _windows  # noqa: E402
-
-cli.add_command(_windows)
-cli.add_command(_calendar)
-cli.add_command(_announce)
-
-from fleetpatch.cli.serve_cmd import serve as _serve, token as _token  # noqa: E402, I001
-
-cli.add_command(_serve)
-cli.add_command(_token)
-
-from fleetpatch.cli.cadence_cmd import forecast as _forecast, plan as _plan  # noqa: E402, I001
-
-cli.add_command(_plan)
-cli.add_command(_forecast)
