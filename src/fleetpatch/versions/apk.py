@@ -40,7 +40,7 @@ import functools
 import re
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import sign
+from fleetpatch.versions.base import FunctionScheme, sign
 
 NAME = "apk"
 
@@ -193,19 +193,4 @@ def validate(version: str) -> None:
         )
 
 
-class ApkScheme:
-    """The apk scheme as a `VersionScheme`."""
-
-    name = NAME
-
-    def compare(self, a: str, b: str) -> int:
-        return compare(a, b)
-
-    def key(self, version: str) -> Key:
-        return key(version)
-
-    def validate(self, version: str) -> None:
-        validate(version)
-
-
-SCHEME = ApkScheme()
+SCHEME = FunctionScheme(NAME, compare, key, validate)

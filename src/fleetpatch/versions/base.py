@@ -13,6 +13,8 @@ comparison (see the scheme modules and tests/versions).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 
@@ -40,3 +42,13 @@ class VersionScheme(Protocol):
 def sign(a: Any, b: Any) -> int:
     """-1, 0 or 1 from two comparable keys."""
     return int(a > b) - int(a < b)
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionScheme:
+    """A `VersionScheme` made of a scheme module's three functions."""
+
+    name: str
+    compare: Callable[[str, str], int]
+    key: Callable[[str], Any]
+    validate: Callable[[str], None]

@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import sign
+from fleetpatch.versions.base import FunctionScheme, sign
 
 NAME = "dpkg"
 _MAX_EPOCH = 2**31 - 1
@@ -157,19 +157,4 @@ def validate(version: str) -> None:
     parse(version)
 
 
-class DpkgScheme:
-    """The dpkg scheme as a `VersionScheme`."""
-
-    name = NAME
-
-    def compare(self, a: str, b: str) -> int:
-        return compare(a, b)
-
-    def key(self, version: str) -> Key:
-        return key(version)
-
-    def validate(self, version: str) -> None:
-        validate(version)
-
-
-SCHEME = DpkgScheme()
+SCHEME = FunctionScheme(NAME, compare, key, validate)

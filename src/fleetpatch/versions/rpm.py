@@ -28,7 +28,7 @@ import functools
 import re
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import sign
+from fleetpatch.versions.base import FunctionScheme, sign
 
 NAME = "rpm"
 _TOKEN = re.compile(r"([0-9]+)|([A-Za-z]+)|(~)|(\^)")
@@ -98,19 +98,4 @@ def validate(version: str) -> None:
         raise VersionError(f"invalid rpm version {version!r}: version field is empty")
 
 
-class RpmScheme:
-    """The RPM scheme as a `VersionScheme`."""
-
-    name = NAME
-
-    def compare(self, a: str, b: str) -> int:
-        return compare(a, b)
-
-    def key(self, version: str) -> Key:
-        return key(version)
-
-    def validate(self, version: str) -> None:
-        validate(version)
-
-
-SCHEME = RpmScheme()
+SCHEME = FunctionScheme(NAME, compare, key, validate)
