@@ -25,7 +25,6 @@ from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import (
     NONE_KEY,
     EvaluationRepository,
-    _count,
     _rollup,
     _rollup_columns,
 )
@@ -128,6 +127,19 @@ class Breakdown:
         return out
 
 
+def _cell(
+    bucket: str | None, owner: str | None, group: list[tuple[str, str | None, Rollup]]
+) -> Cell:
+    by_state = dict.fromkeys(UPDATE_STATES, 0)
+    by_severity = dict.fromkeys(LEVELS, 0)
+    for state, severity, rollup in group:
+        by_state[state] = by_state.get(state, 0) + rollup.hosts
+        if severity is not None:
+            by_severity[severity] = by_severity.get(severity, 0) + rollup.hosts
+    rollup = merge(bucket, (r for _, _, r in group))
+    return Cell(bucket, owner, rollup, by_state, by_severity)
+
+
 def merge(key: str | None, rollups: Iterable[Rollup]) -> Rollup:
     """Sum the counts of several rollups; the maxima stay maxima."""
     values: dict[str, Any] = {f.name: 0 for f in fields(Rollup) if f.name != "key"}
@@ -170,31 +182,20 @@ class StatusQueries:
         return StatusPage(tuple(self._repo.statuses(ordered)), total, offset, limit)
 
     def breakdown(self) -> Breakdown:
-        """One aggregate scan grouped by (bucket, owner), with state and severity counts.
+        """One aggregate pass grouped by (bucket, owner, update state, worst severity).
 
-        Grouped by expressions rather than the columns, so SQLite scans the table once and sorts
-        instead of walking the bucket index and looking every row up (3x faster at 100k hosts).
+        The grouping columns lead the covering index `ix_host_status_figures`, so the database
+        streams the index in order without sorting or touching the table.
         """
-        keys = (func.coalesce(H.bucket, ""), func.coalesce(H.owner, ""))
-        states = [_count(H.update_state == s) for s in UPDATE_STATES]
-        levels = [_count(H.worst_severity == level) for level in LEVELS]
-        rollup_columns = _rollup_columns()
-        query = select(*keys, *rollup_columns, *states, *levels).group_by(*keys)
-        width = 2 + len(rollup_columns)
-        cells = []
+        keys = (H.bucket, H.owner, H.update_state, H.worst_severity)
+        query = select(*keys, *_rollup_columns()).group_by(*keys)
+        parts: dict[tuple[str | None, str | None], list[tuple[str, str | None, Rollup]]] = {}
         for row in self._session.execute(query):
-            bucket, owner = row[0] or None, row[1] or None
-            counts = [int(v) for v in row[width:]]
-            cells.append(
-                Cell(
-                    bucket=bucket,
-                    owner=owner,
-                    rollup=_rollup(bucket, row[2:width]),
-                    by_update_state=dict(zip(UPDATE_STATES, counts, strict=False)),
-                    by_severity=dict(zip(LEVELS, counts[len(UPDATE_STATES) :], strict=True)),
-                )
+            bucket, owner, state, severity = row[0], row[1], row[2], row[3]
+            parts.setdefault((bucket, owner), []).append(
+                (state, severity, _rollup(bucket, row[4:]))
             )
-        return Breakdown(tuple(cells))
+        return Breakdown(tuple(_cell(b, o, group) for (b, o), group in parts.items()))
 
     def sets_with(self, ecosystem: str, package: str, version: str) -> tuple[int, ...]:
         """Ids of the package sets that contain `package` at `version` (any architecture)."""
