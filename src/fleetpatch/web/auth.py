@@ -8,7 +8,8 @@
 - A browser logs in once at `/login` (a POSTed form); it sets an HttpOnly, SameSite=Strict cookie.
 
 No token, or an unknown or revoked one: 401 with `WWW-Authenticate: Bearer`. A valid token whose
-role lacks the permission: 403.
+role lacks the permission: 403. A token's `last_used_at` is written at most every few minutes per
+server (`WebContext.note_use`), so reads do not turn into a write each.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from fleetpatch.app.tokens import Caller, Permission, authenticate
+from fleetpatch.app.tokens import Caller, Permission, authenticate, record_use
 from fleetpatch.web.context import context_of
 
 COOKIE = "fleetpatch_token"
@@ -46,6 +47,9 @@ def check(request: Request, permission: Permission, *, cookie_ok: bool) -> Calle
         raise HTTPException(
             403, f"token {caller.name!r} has role {caller.role!r}; this needs {_roles(permission)}"
         )
+    if context.note_use(caller.token_id):
+        with context.writing():
+            record_use(context.store, caller, now=context.clock())
     return caller
 
 

@@ -14,6 +14,7 @@ by other processes show within `FIGURES_TTL_SECONDS` plus one scan, refreshed in
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ MAX_REPORT_BYTES = 16 * 2**20
 # this server and new evaluations show at once.
 FIGURES_TTL_SECONDS = 10.0
 ALL = "*"
+TOKEN_USE_EVERY_SECONDS = 300.0
 
 
 @dataclass(slots=True)
@@ -52,6 +54,17 @@ class WebContext:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _cache: FreshCache = field(default_factory=lambda: FreshCache(FIGURES_TTL_SECONDS))
     _writes: threading.Lock = field(default_factory=threading.Lock)
+    _used: dict[int, float] = field(default_factory=dict)
+
+    def note_use(self, token_id: int) -> bool:
+        """True when this token's last use should be written now (at most every few minutes)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._used.get(token_id)
+            if last is not None and now - last < TOKEN_USE_EVERY_SECONDS:
+                return False
+            self._used[token_id] = now
+            return True
 
     @contextmanager
     def writing(self) -> Iterator[None]:
