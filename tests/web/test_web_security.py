@@ -184,9 +184,7 @@ def test_token_cli_prints_the_secret_once(tmp_path: object, store: Store) -> Non
     assert bad.exit_code == 3
 
 
-def test_last_use_is_recorded(
-    auth_client: TestClient, store: Store, tokens: Tokens
-) -> None:
+def test_last_use_is_recorded(auth_client: TestClient, store: Store, tokens: Tokens) -> None:
     for _ in range(3):
         assert auth_client.get("/api/v1/overview", headers=bearer(tokens.viewer)).status_code == 200
     with store.session() as session:
