@@ -40,6 +40,15 @@ def test_bucket_detail(client: TestClient) -> None:
     assert body["strategy"] == "in-place-gated"
     assert sum(body["by_update_state"].values()) == body["rollup"]["hosts"] > 0
     assert len(body["next_windows"]) == 3
+    assert body["forecast"] is None  # planning costs seconds: only on request
+
+
+def test_bucket_forecast_on_request(client: TestClient) -> None:
+    body = client.get("/api/v1/buckets/databases?forecast=true").json()
+    forecast = body["forecast"]
+    assert 0 < forecast["hosts"] <= body["rollup"]["hosts"]
+    assert forecast["waves"] >= 1
+    assert forecast["fully_patched_by"] is None or forecast["fully_patched_by"] > "2026-11-27"
 
 
 def test_every_host_appears_on_exactly_one_page(client: TestClient) -> None:

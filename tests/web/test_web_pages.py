@@ -147,6 +147,13 @@ def test_packages_page_counts_link_to_the_hosts_running_that_version(client: Tes
     assert links
     for href, shown in links[:5]:
         assert total_on(client, href) == int(shown)
+    off = re.findall(
+        r'<a href="(/packages\?package=[^"]+)" data-testid="drift-hosts-off">(\d+)<', html
+    )
+    href, shown = next((h, n) for h, n in off if int(n) > 0)
+    versions = client.get(href.replace("&amp;", "&")).text
+    counts = re.findall(r"\((\d+)\)</a> (?:behind|ahead)", versions)
+    assert sum(int(n) for n in counts) >= int(shown)
 
 
 def test_calendar_feed(client: TestClient) -> None:

@@ -44,11 +44,17 @@ def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
 
 
 @router.get("/buckets/{name}", response_model=schemas.BucketOut)
-def get_bucket(name: str, request: Request, _: Reader) -> schemas.BucketOut:
-    """One bucket: owner and contacts, strategy, runbook, cadence, next windows, hosts by state."""
+def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -> schemas.BucketOut:
+    """One bucket: owner and contacts, strategy, runbook, cadence, next windows, hosts by state;
+    `forecast=true` adds when it will be fully patched (it plans the pending work: seconds)."""
     context = context_of(request)
     view = dashboard.bucket_view(
-        context.store, context.policy, name, now=context.clock(), breakdown=context.figures()
+        context.store,
+        context.policy,
+        name,
+        now=context.clock(),
+        breakdown=context.figures(),
+        forecast=forecast,
     )
     b, owner = view.bucket, view.owner
     return schemas.BucketOut(
@@ -65,6 +71,7 @@ def get_bucket(name: str, request: Request, _: Reader) -> schemas.BucketOut:
         rollup=schemas.rollup_out(view.rollup),
         by_update_state=view.by_update_state,
         trend=schemas.trend_out(view.trend),
+        forecast=schemas.forecast_out(view.forecast),
     )
 
 

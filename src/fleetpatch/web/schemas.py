@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from fleetpatch.app.dashboard import BucketLine, HostView, PackageLine
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
+from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.schedule.windows import Opening
 from fleetpatch.store import ReportHeader
 from fleetpatch.store.evaluations import EvaluationInfo, HistoryPoint
@@ -87,6 +88,17 @@ class ContactsOut(BaseModel):
     email: str
 
 
+class ForecastOut(BaseModel):
+    hosts: int
+    waves: int
+    fully_patched_by: datetime | None
+    fully_patched_median: datetime | None
+    fits_next_window: bool | None
+    windows_needed: int | None
+    expected_failures: float
+    warnings: list[str]
+
+
 class BucketOut(BaseModel):
     name: str
     owner: str
@@ -99,6 +111,7 @@ class BucketOut(BaseModel):
     rollup: RollupOut
     by_update_state: dict[str, int]
     trend: list[TrendPointOut]
+    forecast: ForecastOut | None = None
 
 
 class HostStatusOut(BaseModel):
@@ -325,4 +338,19 @@ def host_out(view: HostView) -> HostOut:
         vulnerable=[package_out(x) for x in view.vulnerable],
         drifted=[package_out(x) for x in view.drifted],
         history=[report_out(r) for r in view.history],
+    )
+
+
+def forecast_out(f: Forecast | None) -> ForecastOut | None:
+    if f is None:
+        return None
+    return ForecastOut(
+        hosts=f.hosts,
+        waves=f.waves,
+        fully_patched_by=f.fully_patched_by,
+        fully_patched_median=f.fully_patched_median,
+        fits_next_window=f.fits_next_window,
+        windows_needed=f.windows_needed,
+        expected_failures=f.expected_failures,
+        warnings=list(f.warnings),
     )
