@@ -23,7 +23,7 @@ from fleetpatch.exposure.host_states import reboot_status
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.policy.classify import HostFacts, classify
 from fleetpatch.policy.records import Owner, Policy
-from fleetpatch.store import HostRepository, PackageRepository, PackageVersion, Store
+from fleetpatch.store import PackageRepository, PackageVersion, Store
 from fleetpatch.store.advisories import AdvisoryRepository
 from fleetpatch.store.evaluations import EvaluationInfo, EvaluationRepository
 from fleetpatch.store.fleet import FleetReader
@@ -180,17 +180,14 @@ def cve_report(store: Store, policy: Policy, ident: str, *, now: datetime) -> Cv
         versions = PackageRepository(session).distinct_versions()
         findings = _affected_versions(index, versions)
         fleet = FleetReader(session)
-        current = HostRepository(session).current()
-        members = fleet.set_members({h.package_set_id for h in current})
+        members = fleet.set_members(fleet.all_set_ids())
         affected_sets = {
-            sid: [vid for vid in ids if vid in findings] for sid, ids in members.items()
+            sid: vids for sid, ids in members.items() if (vids := sorted(findings.keys() & ids))
         }
-        affected_sets = {sid: vids for sid, vids in affected_sets.items() if vids}
-        ever = _sets_ever_affected(fleet, findings)
-        timelines = fleet.timelines(ever)
+        hosts = fleet.current_headers(affected_sets)
+        timelines = fleet.timelines(affected_sets)
     by_id = {v.id: v for v in versions}
-    hosts = [h for h in current if h.package_set_id in affected_sets]
-    first_seen, patched_at = _time_to_patch(timelines, ever)
+    first_seen, patched_at = _time_to_patch(timelines, affected_sets)
     groups = _group(policy, hosts, affected_sets, findings, by_id, first_seen)
     disclosed = min((a.published for a in advisories if a.published), default=None)
     everyone_patched = not hosts and bool(patched_at)
@@ -223,15 +220,6 @@ def _affected_versions(
         if hits:
             found[v.id] = hits
     return found
-
-
-def _sets_ever_affected(reader: FleetReader, findings: Mapping[int, object]) -> set[int]:
-    """Every stored package set (current or historical) holding an affected version."""
-    return {
-        sid
-        for sid, ids in reader.set_members(reader.all_set_ids()).items()
-        if any(vid in findings for vid in ids)
-    }
 
 
 def _time_to_patch(
@@ -356,13 +344,11 @@ def drift_report(
     canonical level). With it: that package in every ecosystem.
     """
     with store.session() as session:
-        current = HostRepository(session).current()
-        hosts_per_set: defaultdict[int, int] = defaultdict(int)
-        for h in current:
-            hosts_per_set[h.package_set_id] += 1
-        members = FleetReader(session).set_members(hosts_per_set)
+        fleet = FleetReader(session)
+        hosts_per_set = fleet.hosts_per_set()
+        members = fleet.set_members(hosts_per_set)
         versions = {v.id: v for v in PackageRepository(session).distinct_versions()}
-        upstream = upstream or load_upstream(session, {h.ecosystem for h in current})
+        upstream = upstream or load_upstream(session, {v.ecosystem for v in versions.values()})
     counts: defaultdict[int, int] = defaultdict(int)
     for sid, ids in members.items():
         n = hosts_per_set[sid]

@@ -10,14 +10,13 @@ from array import array
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import HostRef
 from fleetpatch.store.mapping import header_from_row
 from fleetpatch.store.records import ReportHeader
-from fleetpatch.store.reports import header_query
 from fleetpatch.store.sql import chunks
 from fleetpatch.store.tables import HostRow, PackageSetRow, ReportRow, table_of
 
@@ -50,20 +49,28 @@ class FleetReader:
                 found[set_id] = unpack_ids(blob)
         return found
 
-    def current_headers(self) -> list[ReportHeader]:
-        """Every host's current report header, by hostname, read without ORM objects.
-
-        The same records as `HostRepository.current`, several times faster: a full evaluation
-        of 100,000 hosts starts here.
+    def current_headers(self, set_ids: Collection[int] | None = None) -> list[ReportHeader]:
+        """Every host's current report header (only those on `set_ids` when given), by hostname,
+        read without ORM objects: the same records as `HostRepository.current`, several times
+        faster. A full evaluation of 100,000 hosts starts here.
         """
-        reports = table_of(ReportRow)
+        query = _headers().join(HostRow, HostRow.current_report_id == _REPORTS.c.id)
+        if set_ids is None:
+            return [_header(row) for row in self._session.execute(query.order_by(HostRow.hostname))]
+        found: list[ReportHeader] = []
+        for part in chunks(sorted(set_ids)):
+            rows = self._session.execute(query.where(_REPORTS.c.package_set_id.in_(part)))
+            found.extend(_header(row) for row in rows)
+        return sorted(found, key=lambda h: h.hostname)
+
+    def hosts_per_set(self) -> dict[int, int]:
+        """Package set id -> how many hosts currently run it."""
         query = (
-            select(reports, HostRow.hostname, PackageSetRow.package_count)
-            .join(HostRow, HostRow.current_report_id == reports.c.id)
-            .join(PackageSetRow, PackageSetRow.id == reports.c.package_set_id)
-            .order_by(HostRow.hostname)
+            select(ReportRow.package_set_id, func.count())
+            .join(HostRow, HostRow.current_report_id == ReportRow.id)
+            .group_by(ReportRow.package_set_id)
         )
-        return [_header(row) for row in self._session.execute(query)]
+        return {set_id: int(n) for set_id, n in self._session.execute(query)}
 
     def all_set_ids(self) -> list[int]:
         return list(self._session.execute(select(PackageSetRow.id)).scalars())
@@ -78,16 +85,27 @@ class FleetReader:
 
     def timelines(self, set_ids: Collection[int]) -> dict[str, list[ReportHeader]]:
         """Every report, oldest first, of each host that ever reported one of `set_ids`."""
-        found: dict[str, list[ReportHeader]] = {}
+        found: dict[str, dict[int, ReportHeader]] = {}
         for part in chunks(sorted(set_ids)):
-            hosts = select(ReportRow.host_id).where(ReportRow.package_set_id.in_(part))
-            query = header_query().where(ReportRow.host_id.in_(hosts))
-            for row in self._session.execute(query):
-                header = header_from_row(*row)
-                found.setdefault(header.hostname, []).append(header)
-        for reports in found.values():
-            reports.sort(key=lambda h: (h.collected_at, h.id))
-        return {name: list({h.id: h for h in reports}.values()) for name, reports in found.items()}
+            hosts = select(_REPORTS.c.host_id).where(_REPORTS.c.package_set_id.in_(part))
+            query = _headers().join(HostRow, HostRow.id == _REPORTS.c.host_id)
+            for row in self._session.execute(query.where(_REPORTS.c.host_id.in_(hosts))):
+                header = _header(row)
+                found.setdefault(header.hostname, {})[header.id] = header
+        return {
+            name: sorted(reports.values(), key=lambda h: (h.collected_at, h.id))
+            for name, reports in found.items()
+        }
+
+
+_REPORTS = table_of(ReportRow)
+
+
+def _headers() -> Select[Any]:
+    """Report rows with hostname and package count, as Core rows (join the host yourself)."""
+    return select(_REPORTS, HostRow.hostname, PackageSetRow.package_count).join(
+        PackageSetRow, PackageSetRow.id == _REPORTS.c.package_set_id
+    )
 
 
 def _header(row: Any) -> ReportHeader:
