@@ -187,12 +187,12 @@ class EvaluationRepository:
     def rollups(self, by: str) -> tuple[Rollup, ...]:
         """Per bucket or owner (`by`), or the whole fleet (`by="fleet"`), from SQL aggregates."""
         column = {"bucket": HostStatusRow.bucket, "owner": HostStatusRow.owner}.get(by)
-        aggregates = _rollup_columns()
+        aggregates = rollup_columns()
         if column is None:
             row = self._session.execute(select(*aggregates)).one()
-            return (_rollup("fleet", row),)
+            return (rollup_from_values("fleet", row),)
         query = select(column, *aggregates).group_by(column)
-        rolled = [_rollup(r[0], r[1:]) for r in self._session.execute(query)]
+        rolled = [rollup_from_values(r[0], r[1:]) for r in self._session.execute(query)]
         return tuple(sorted(rolled, key=lambda r: (r.key is None, r.key or "")))
 
     def history(self, scope: str, key: str, since: date) -> list[HistoryPoint]:
@@ -220,7 +220,7 @@ def _count(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _rollup_columns() -> list[Any]:
+def rollup_columns() -> list[Any]:
     h = HostStatusRow
     return [
         func.count(),
@@ -241,7 +241,7 @@ def _rollup_columns() -> list[Any]:
     ]
 
 
-def _rollup(key: str | None, values: Sequence[Any]) -> Rollup:
+def rollup_from_values(key: str | None, values: Sequence[Any]) -> Rollup:
     (hosts, patched, current, crit, affected, pending, stale, over, max_up, drifted, uncl,
      breaches, days_sum, instances, days_max) = values  # fmt: skip
     return Rollup(

@@ -25,8 +25,8 @@ from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import (
     NONE_KEY,
     EvaluationRepository,
-    _rollup,
-    _rollup_columns,
+    rollup_columns,
+    rollup_from_values,
 )
 from fleetpatch.store.tables import PackageSetRow, PackageVersionRow
 from fleetpatch.store.tables_eval import HostStatusRow
@@ -188,12 +188,12 @@ class StatusQueries:
         streams the index in order without sorting or touching the table.
         """
         keys = (H.bucket, H.owner, H.update_state, H.worst_severity)
-        query = select(*keys, *_rollup_columns()).group_by(*keys)
+        query = select(*keys, *rollup_columns()).group_by(*keys)
         parts: dict[tuple[str | None, str | None], list[tuple[str, str | None, Rollup]]] = {}
         for row in self._session.execute(query):
             bucket, owner, state, severity = row[0], row[1], row[2], row[3]
             parts.setdefault((bucket, owner), []).append(
-                (state, severity, _rollup(bucket, row[4:]))
+                (state, severity, rollup_from_values(bucket, row[4:]))
             )
         return Breakdown(tuple(_cell(b, o, group) for (b, o), group in parts.items()))
 
