@@ -14,6 +14,8 @@ from sqlalchemy import ColumnElement, Row, Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from fleetpatch.errors import StoreError
+
 T = TypeVar("T")
 IN_CHUNK = 500
 
@@ -48,4 +50,4 @@ def _dialect_insert(session: Session, table: Table) -> Any:
         return postgresql.insert(table)
     if name == "sqlite":
         return sqlite.insert(table)
-    raise NotImplementedError(f"unsupported database dialect {name}")  # pragma: no cover
+    raise StoreError(f"the store supports SQLite and PostgreSQL, not {name}")
