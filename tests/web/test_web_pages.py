@@ -76,15 +76,16 @@ def test_bucket_page_shows_owner_cadence_and_states(client: TestClient) -> None:
         r'data-state="\w+"><td>[^<]+</td><td class="num"><a href="([^"]+)">(\d+)</a>', html
     ):
         assert total_on(client, href) == int(shown)
-    assert 'data-testid="bucket-forecast-link"' in html
 
 
-def test_bucket_forecast_on_request(client: TestClient) -> None:
-    html = client.get("/buckets/databases?forecast=1").text
+def test_a_small_buckets_page_shows_its_forecast_and_it_can_be_left_out(client: TestClient) -> None:
+    html = client.get("/buckets/databases").text
     forecast = re.search(r'data-testid="bucket-forecast">(.*?)</dd>', html, re.S)
     assert forecast
     assert "compute the forecast" not in forecast.group(1)
     assert re.search(r"hosts in \d+ waves|nothing pending", forecast.group(1))
+    skipped = client.get("/buckets/databases?forecast=0").text
+    assert 'data-testid="bucket-forecast-link"' in skipped
 
 
 def test_hosts_page_filters_sorts_and_paginates(client: TestClient) -> None:

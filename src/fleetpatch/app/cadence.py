@@ -16,10 +16,8 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
-from fleetpatch.app.evaluate import load_upstream
-from fleetpatch.app.queries import outdated
+from fleetpatch.app.evaluate import set_facts
+from fleetpatch.app.queries import outdated_rows
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.notify.base import Message, Notifier, NotifyError
 from fleetpatch.policy.records import Concurrency, Policy
@@ -40,10 +38,10 @@ from fleetpatch.schedule.forecast import FixForecast, Forecast, forecast_fix, fo
 from fleetpatch.schedule.ical import build_calendar
 from fleetpatch.schedule.plan import PackageChange, Plan, PlanHost, make_plan
 from fleetpatch.schedule.windows import Opening, next_openings
-from fleetpatch.store import HostRepository, Store
+from fleetpatch.store import Store
 from fleetpatch.store.announcements import AnnouncementRepository
 from fleetpatch.store.evaluations import EvaluationRepository
-from fleetpatch.store.tables_eval import HostStatusRow
+from fleetpatch.store.fleet import FleetReader
 
 log = logging.getLogger(__name__)
 
@@ -244,23 +242,33 @@ def bucket_hosts(
 ) -> list[PlanHost]:
     """The evaluated hosts of `bucket` as the planner sees them (labels from their reports)."""
     with store.session() as session:
-        query = select(HostStatusRow).where(HostStatusRow.bucket == bucket)
-        statuses = EvaluationRepository(session).statuses(query.order_by(HostStatusRow.hostname))
-        labels = {h.hostname: h.labels for h in HostRepository(session).current()}
-        upstream = load_upstream(session) if packages and any(map(needs_work, statuses)) else None
+        statuses = EvaluationRepository(session).statuses_in(bucket)
+        fleet = FleetReader(session)
+        headers = {
+            h.hostname: h for h in fleet.current_headers({s.package_set_id for s in statuses})
+        }
+        outdated_keys = {
+            (s.package_set_id, headers[s.hostname].arch)
+            for s in statuses
+            if packages and "outdated" in needs_work(s) and s.hostname in headers
+        }
+        facts = set_facts(session, policy, outdated_keys, now=now) if outdated_keys else {}
+    changes_by_set = {
+        key: tuple(
+            PackageChange(r.name, r.installed, r.candidate, r.security) for r in outdated_rows(rows)
+        )
+        for key, rows in facts.items()
+    }
     hosts = []
     for status in statuses:
         reasons = needs_work(status)
+        header = headers.get(status.hostname)
+        labels = header.labels if header is not None else {}
         changes: tuple[PackageChange, ...] = ()
-        if reasons and upstream is not None and "outdated" in reasons:
-            rows = outdated(store, policy, status.hostname, now=now, upstream=upstream)
-            changes = tuple(
-                PackageChange(r.name, r.installed, r.candidate, r.security) for r in rows
-            )
+        if header is not None and "outdated" in reasons:
+            changes = changes_by_set.get((status.package_set_id, header.arch), ())
         pending = status.reboot == "pending_reboot"
-        hosts.append(
-            PlanHost(status.hostname, labels.get(status.hostname, {}), changes, pending, reasons)
-        )
+        hosts.append(PlanHost(status.hostname, labels, changes, pending, reasons))
     return hosts
 
 

@@ -117,6 +117,9 @@ def overview(
     return Overview(figures.fleet(), lines, figures.by_owner(), tuple(trend), evaluation)
 
 
+AUTO_FORECAST_HOSTS = 2000
+
+
 def bucket_view(
     store: Store,
     policy: Policy,
@@ -124,9 +127,11 @@ def bucket_view(
     *,
     now: datetime,
     breakdown: Breakdown | None = None,
-    forecast: bool = False,
+    forecast: bool | None = None,
 ) -> BucketView:
-    """`forecast`: also plan the bucket's pending work (costly on big buckets: on request)."""
+    """`forecast`: also plan and simulate the bucket's pending work. Left to None, it is done for
+    buckets of up to `AUTO_FORECAST_HOSTS` hosts (well under a second) and only on request above
+    (a bucket of tens of thousands of hosts takes seconds to minutes)."""
     bucket = policy.bucket(name)
     if bucket is None:
         known = ", ".join(b.name for b in policy.buckets) or "none"
@@ -137,6 +142,8 @@ def bucket_view(
     with store.session() as session:
         trend = EvaluationRepository(session).history("bucket", name, _since(now))
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
+    if forecast is None:
+        forecast = rollup.hosts <= AUTO_FORECAST_HOSTS
     return BucketView(
         bucket=bucket,
         owner=policy.owner(bucket.owner),

@@ -258,28 +258,53 @@ def _facts_for(
     return package_facts({arch: ids}, versions, sources=sources, now=now)
 
 
+PackageRows = list[tuple[PackageVersion, PackageFacts]]
+
+
 def host_facts(
     store: Store, policy: Policy, hostname: str, *, now: datetime, upstream: Upstream | None = None
-) -> tuple[HostStatus | None, list[tuple[PackageVersion, PackageFacts]]]:
+) -> tuple[HostStatus | None, PackageRows]:
     """One host's stored status and the facts of each of its packages (for `outdated`/`vulns`)."""
     with store.session() as session:
         header = HostRepository(session).current_for(hostname)
         if header is None:
             raise NotFoundError(f"host {hostname!r} has no report; see `fleetpatch hosts`")
-        members = FleetReader(session).set_members({header.package_set_id})
-        ids = set(members[header.package_set_id])
-        versions = PackageRepository(session).versions(ids)
-        upstream = upstream or load_upstream(session, [header.ecosystem], versions.values())
-        sources = upstream.sources(policy, _package_names(versions.values()), now)
-        facts = package_facts({header.arch: ids}, versions, sources=sources, now=now)
+        key = (header.package_set_id, header.arch)
+        rows = set_facts(session, policy, [key], now=now, upstream=upstream)[key]
         status = EvaluationRepository(session).status(hostname)
-    shadows = shadowing(versions)
-    rows = sorted(
-        (
-            (versions[vid], facts[(header.arch, vid)])
-            for vid in ids
-            if not shadowed(vid, ids, shadows)
-        ),
-        key=lambda pair: (pair[0].name, pair[0].arch),
-    )
     return status, rows
+
+
+def set_facts(
+    session: Session,
+    policy: Policy,
+    keys: Collection[tuple[int, str]],
+    *,
+    now: datetime,
+    upstream: Upstream | None = None,
+) -> dict[tuple[int, str], PackageRows]:
+    """The facts of every package of each (package set, host architecture), by package name.
+
+    Hosts on one set share these rows, so a plan or a forecast over thousands of hosts computes
+    them once per set. An older version an install-only newer one shadows is left out.
+    """
+    members = FleetReader(session).set_members({set_id for set_id, _ in keys})
+    every = {vid for ids in members.values() for vid in ids}
+    versions = PackageRepository(session).versions(every)
+    upstream = upstream or load_upstream(
+        session, {v.ecosystem for v in versions.values()}, versions.values()
+    )
+    sources = upstream.sources(policy, _package_names(versions.values()), now)
+    by_arch: dict[str, set[int]] = {}
+    for set_id, arch in keys:
+        by_arch.setdefault(arch, set()).update(members.get(set_id, ()))
+    facts = package_facts(by_arch, versions, sources=sources, now=now)
+    shadows = shadowing(versions)
+    rows: dict[tuple[int, str], PackageRows] = {}
+    for set_id, arch in keys:
+        ids = set(members.get(set_id, ()))
+        rows[(set_id, arch)] = sorted(
+            ((versions[vid], facts[(arch, vid)]) for vid in ids if not shadowed(vid, ids, shadows)),
+            key=lambda pair: (pair[0].name, pair[0].arch),
+        )
+    return rows

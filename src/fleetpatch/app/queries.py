@@ -15,7 +15,7 @@ from fleetpatch.advisories.ecosystems import lookup_ecosystems
 from fleetpatch.advisories.index import AdvisoryIndex, build_index
 from fleetpatch.advisories.match import match
 from fleetpatch.advisories.records import LEVELS, Advisory, Finding
-from fleetpatch.app.evaluate import Upstream, host_facts, load_upstream
+from fleetpatch.app.evaluate import PackageRows, Upstream, host_facts, load_upstream
 from fleetpatch.errors import NotFoundError, VersionError
 from fleetpatch.exposure.drift import canonical_levels
 from fleetpatch.exposure.facts import PackageFacts, known_suites, match_triple
@@ -62,6 +62,11 @@ def outdated(
 ) -> list[OutdatedRow]:
     """Packages of `hostname` with a newer candidate, oldest lag first."""
     _, rows = host_facts(store, policy, hostname, now=now, upstream=upstream)
+    return outdated_rows(rows)
+
+
+def outdated_rows(rows: PackageRows) -> list[OutdatedRow]:
+    """The outdated packages among one host's (or package set's) package facts, oldest lag first."""
     out = [_outdated_row(v, f) for v, f in rows if f.outdated]
     return sorted(out, key=lambda r: (-r.days_behind, r.name))
 

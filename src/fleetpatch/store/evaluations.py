@@ -180,6 +180,11 @@ class EvaluationRepository:
         )
         return [status_from_row(r) for r in self._session.scalars(query)]
 
+    def statuses_in(self, bucket: str) -> list[HostStatus]:
+        """The statuses of one bucket's hosts, by hostname."""
+        query = select(HostStatusRow).where(HostStatusRow.bucket == bucket)
+        return self.statuses(query.order_by(HostStatusRow.hostname))
+
     def count(self, query: Select[HostStatusRow]) -> int:
         counted = select(func.count()).select_from(query.order_by(None).subquery())
         return int(self._session.execute(counted).scalar_one())

@@ -69,8 +69,11 @@ def overview_page(request: Request, _: Reader) -> HTMLResponse:
 
 
 @router.get("/buckets/{name}", response_class=HTMLResponse)
-def bucket_page(name: str, request: Request, _: Reader, forecast: bool = False) -> HTMLResponse:
-    """`?forecast=1` adds "fully patched by" (it plans the bucket's pending work: seconds)."""
+def bucket_page(
+    name: str, request: Request, _: Reader, forecast: bool | None = None
+) -> HTMLResponse:
+    """ "Fully patched by" is computed for buckets of up to 2,000 hosts; `?forecast=1` asks for it
+    on bigger ones (it plans and simulates the bucket's pending work: seconds)."""
     context = context_of(request)
     view = dashboard.bucket_view(
         context.store,
