@@ -172,4 +172,5 @@ def test_a_store_failure_is_a_json_503_not_a_dropped_connection(
         session.execute(text("DROP TABLE history_points"))
     response = client.get("/api/v1/trends/fleet")
     assert response.status_code == 503
-    assert response.json()["error"].startswith("the store is unavailable or busy")
+    assert response.json()["error"].startswith("store error: ")
+    assert "history_points" in response.json()["error"]

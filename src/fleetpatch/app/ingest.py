@@ -20,8 +20,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
-from sqlalchemy.exc import SQLAlchemyError
-
 from fleetpatch.app.parallel import check_documents
 from fleetpatch.app.parallel_files import check_ndjson_file, parallel_file_candidate
 from fleetpatch.app.report_stream import read_documents
@@ -107,7 +105,7 @@ def ingest(
             for batch in _batches(checked, tally, batch_size):
                 tally.add(reports.add_many(batch, received_at=received_at))
                 _report_progress(tally, progress)
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
         raise StoreError(f"ingest failed, nothing stored: {_first_line(exc)}") from exc
     return tally.summary()
 

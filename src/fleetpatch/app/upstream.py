@@ -28,7 +28,6 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 import orjson
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from fleetpatch.advisories.ecosystems import family
@@ -110,7 +109,7 @@ def import_catalog(
             repository = CatalogRepository(session)
             for item in read:
                 outcome += _store(repository, item, now)
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
         raise StoreError(f"catalog import failed, nothing stored: {_first_line(exc)}") from exc
     warnings = tuple(str(w) for item in read if item.apt for w in item.apt.warnings)
     return CatalogImportSummary(outcome, warnings, tuple(problems))
@@ -240,7 +239,7 @@ def store_documents(
                     progress(len(batch))
             if on_stored is not None:
                 on_stored(session)
-    except SQLAlchemyError as exc:
+    except StoreError as exc:
         raise StoreError(f"advisory import failed, nothing stored: {_first_line(exc)}") from exc
     problems.extend(f"{ident}: copies differ with the same 'modified'" for ident in tally.conflicts)
     return tally.summary(problems)

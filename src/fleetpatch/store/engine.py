@@ -43,10 +43,17 @@ class Store:
 
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
-        """One transaction; `write=True` takes SQLite's write lock up front."""
+        """One transaction; `write=True` takes SQLite's write lock up front.
+
+        A database failure inside it (locked, gone, a broken schema) leaves as a `StoreError`
+        with one line, so no caller outside the store needs to know SQLAlchemy's exceptions.
+        """
         factory = self._write_sessions if write else self._sessions
-        with factory.begin() as session:
-            yield session
+        try:
+            with factory.begin() as session:
+                yield session
+        except SQLAlchemyError as exc:
+            raise StoreError(f"store error: {_first_line(exc)}") from exc
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,3 +107,8 @@ def _safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return "<unparseable URL>"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

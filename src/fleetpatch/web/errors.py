@@ -13,7 +13,6 @@ import logging
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleetpatch.errors import FleetpatchError, InputError, NotFoundError, StoreError
@@ -49,12 +48,6 @@ def install(app: FastAPI) -> None:
         if status >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc)
         return respond(request, status, str(exc))
-
-    @app.exception_handler(SQLAlchemyError)
-    async def on_store(request: Request, exc: SQLAlchemyError) -> Response:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        log.error("%s %s: store error: %s", request.method, request.url.path, reason)
-        return respond(request, 503, f"the store is unavailable or busy: {reason}")
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:

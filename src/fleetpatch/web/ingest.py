@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 
 from fastapi import HTTPException, Request
-from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app.evaluate import evaluate_host_now
@@ -59,7 +58,7 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
                 evaluate_host_now(
                     context.store, context.policy, hostname, now=now, upstream=upstream
                 )
-        except (FleetpatchError, SQLAlchemyError):
+        except FleetpatchError:
             log.exception("stored a report of %s but could not re-evaluate it", hostname)
     context.forget_figures()
     out = IngestOut(
