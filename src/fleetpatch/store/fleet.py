@@ -10,12 +10,12 @@ from array import array
 from collections.abc import Collection, Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Text, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from fleetpatch.store.digests import unpack_ids
 from fleetpatch.store.evaluations import HostRef
-from fleetpatch.store.mapping import header_from_row
+from fleetpatch.store.mapping import BulkHeaders
 from fleetpatch.store.records import ReportHeader
 from fleetpatch.store.sql import chunks
 from fleetpatch.store.tables import HostRow, PackageSetRow, ReportRow, table_of
@@ -55,12 +55,14 @@ class FleetReader:
         faster. A full evaluation of 100,000 hosts starts here.
         """
         query = _headers().join(HostRow, HostRow.current_report_id == _REPORTS.c.id)
+        bulk = BulkHeaders()
         if set_ids is None:
-            return [_header(row) for row in self._session.execute(query.order_by(HostRow.hostname))]
+            rows = self._session.execute(query.order_by(HostRow.hostname))
+            return [bulk.header(row) for row in rows]
         found: list[ReportHeader] = []
         for part in chunks(sorted(set_ids)):
             rows = self._session.execute(query.where(_REPORTS.c.package_set_id.in_(part)))
-            found.extend(_header(row) for row in rows)
+            found.extend(bulk.header(row) for row in rows)
         return sorted(found, key=lambda h: h.hostname)
 
     def hosts_per_set(self) -> dict[int, int]:
@@ -86,11 +88,12 @@ class FleetReader:
     def timelines(self, set_ids: Collection[int]) -> dict[str, list[ReportHeader]]:
         """Every report, oldest first, of each host that ever reported one of `set_ids`."""
         found: dict[str, dict[int, ReportHeader]] = {}
+        bulk = BulkHeaders()
         for part in chunks(sorted(set_ids)):
             hosts = select(_REPORTS.c.host_id).where(_REPORTS.c.package_set_id.in_(part))
             query = _headers().join(HostRow, HostRow.id == _REPORTS.c.host_id)
             for row in self._session.execute(query.where(_REPORTS.c.host_id.in_(hosts))):
-                header = _header(row)
+                header = bulk.header(row)
                 found.setdefault(header.hostname, {})[header.id] = header
         return {
             name: sorted(reports.values(), key=lambda h: (h.collected_at, h.id))
@@ -101,13 +104,19 @@ class FleetReader:
 _REPORTS = table_of(ReportRow)
 
 
+_JSON_COLUMNS = ("kernels_installed", "reboot_packages", "labels")
+
+
 def _headers() -> Select[Any]:
-    """Report rows with hostname and package count, as Core rows (join the host yourself)."""
-    return select(_REPORTS, HostRow.hostname, PackageSetRow.package_count).join(
+    """Report rows with hostname and package count, as Core rows (join the host yourself).
+
+    The JSON columns come back undecoded (text on SQLite) for `BulkHeaders` to decode once per
+    distinct value.
+    """
+    columns = [
+        type_coerce(c, Text).label(c.name) if c.name in _JSON_COLUMNS else c
+        for c in _REPORTS.columns
+    ]
+    return select(*columns, HostRow.hostname, PackageSetRow.package_count).join(
         PackageSetRow, PackageSetRow.id == _REPORTS.c.package_set_id
     )
-
-
-def _header(row: Any) -> ReportHeader:
-    """A header from a Core row of `reports` + hostname + package count (see `header_from_row`)."""
-    return header_from_row(row, row.hostname, row.package_count)
