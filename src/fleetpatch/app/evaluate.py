@@ -32,7 +32,7 @@ from fleetpatch.exposure.facts import (
     shadowed,
     shadowing,
 )
-from fleetpatch.exposure.rollups import Rollup, total
+from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.sets import FactTable, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
 from fleetpatch.policy.records import Policy
@@ -163,22 +163,18 @@ def evaluate_fleet(
         repo.set_seconds(evaluation_id, seconds)
     info = replace(info, id=evaluation_id, seconds=seconds)
     log.info("evaluated %d hosts in %.2f s", len(hosts), seconds)
-    return EvaluationSummary(info, _total(result), result.by_bucket, result.by_owner)
+    return EvaluationSummary(info, result.fleet, result.by_bucket, result.by_owner)
 
 
 def _package_names(versions: Iterable[PackageVersion]) -> set[tuple[str, str]]:
     return {(v.ecosystem, v.name) for v in versions}
 
 
-def _total(result: FleetEvaluation) -> Rollup:
-    return total(result.hosts)
-
-
 def history_points(result: FleetEvaluation, now: datetime) -> list[HistoryPoint]:
     """Today's points: the fleet, every bucket and every owner."""
     day = now.date()
     groups: list[tuple[str, Sequence[Rollup]]] = [
-        ("fleet", (_total(result),)),
+        ("fleet", (result.fleet,)),
         ("bucket", result.by_bucket),
         ("owner", result.by_owner),
     ]

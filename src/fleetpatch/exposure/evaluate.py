@@ -21,7 +21,7 @@ from datetime import datetime
 
 from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts, shadowing
 from fleetpatch.exposure.inputs import HostInput, VersionInput
-from fleetpatch.exposure.rollups import Rollup, rollup
+from fleetpatch.exposure.rollups import Rollup, rollup, total
 from fleetpatch.exposure.sets import FactTable, SetSummary, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
 from fleetpatch.policy.records import Policy
@@ -32,6 +32,7 @@ SetKey = tuple[int, str]  # (package set id, host native architecture)
 @dataclass(frozen=True, slots=True)
 class FleetEvaluation:
     hosts: tuple[HostStatus, ...]
+    fleet: Rollup
     by_bucket: tuple[Rollup, ...]
     by_owner: tuple[Rollup, ...]
     sets: Mapping[SetKey, SetSummary]
@@ -59,6 +60,7 @@ def evaluate_fleet(
     )
     return FleetEvaluation(
         hosts=statuses,
+        fleet=total(statuses),
         by_bucket=rollup(statuses, lambda s: s.bucket),
         by_owner=rollup(statuses, lambda s: s.owner),
         sets=summaries,
