@@ -7,6 +7,7 @@ Handlers are thin: parse query parameters, call one use case from `fleetpatch.ap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import urlencode
 
@@ -84,18 +85,32 @@ def get_trend(
     return schemas.trend_out(dashboard.trend(context.store, scope, key, now=context.clock()))
 
 
+@dataclass(frozen=True)
+class HostQuery:
+    """The hosts listing's filters and sort, shared by `/api/v1/hosts` and the hosts page.
+
+    `state`: one of the dashboard's conditions; `package` + `version` + `ecosystem`: the hosts
+    running that version (the drift page's counts); `q`: literal text in the hostname.
+    """
+
+    bucket: str = ""
+    owner: str = ""
+    state: str = ""
+    ecosystem: str = ""
+    q: str = ""
+    package: str = ""
+    version: str = ""
+    sort: str = "days_behind"
+
+
+HostParams = Annotated[HostQuery, Depends()]
+
+
 @router.get("/hosts", response_model=schemas.HostPageOut)
 def get_hosts(
     request: Request,
     _: Reader,
-    bucket: str = "",
-    owner: str = "",
-    state: str = "",
-    ecosystem: str = "",
-    q: str = "",
-    package: str = "",
-    version: str = "",
-    sort: str = "days_behind",
+    query: HostParams,
     order: Literal["desc", "asc"] = "desc",
     offset: Annotated[int, Query(ge=0)] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 50,
@@ -106,11 +121,10 @@ def get_hosts(
     running that version (the drift page's counts).
     """
     context = context_of(request)
-    where = status_filter(context, bucket, owner, state, ecosystem, q, package, version)
     page = dashboard.host_page(
         context.store,
-        where,
-        sort=host_sort(sort),
+        status_filter(context, query),
+        sort=host_sort(query.sort),
         descending=order == "desc",
         offset=offset,
         limit=limit,
@@ -154,25 +168,21 @@ async def post_reports(request: Request, _: Annotated[Caller, Depends(ingester)]
     return JSONResponse(result.model_dump(), status_code=status)
 
 
-def status_filter(
-    context: WebContext,
-    bucket: str,
-    owner: str,
-    state: str,
-    ecosystem: str,
-    q: str,
-    package: str = "",
-    version: str = "",
-) -> StatusFilter:
-    if state and state not in STATES:
-        raise InputError(f"state: must be one of {', '.join(STATES)}, not {state!r}")
+def status_filter(context: WebContext, query: HostQuery) -> StatusFilter:
+    if query.state and query.state not in STATES:
+        raise InputError(f"state: must be one of {', '.join(STATES)}, not {query.state!r}")
     sets = None
-    if package or version:
-        if not (package and version and ecosystem):
+    if query.package or query.version:
+        if not (query.package and query.version and query.ecosystem):
             raise InputError("package: give package, version and ecosystem together")
-        sets = dashboard.hosts_running(context.store, ecosystem, package, version)
+        sets = dashboard.hosts_running(context.store, query.ecosystem, query.package, query.version)
     return StatusFilter(
-        bucket=bucket, owner=owner, state=state, ecosystem=ecosystem, text=q, package_sets=sets
+        bucket=query.bucket,
+        owner=query.owner,
+        state=query.state,
+        ecosystem=query.ecosystem,
+        text=query.q,
+        package_sets=sets,
     )
 
 

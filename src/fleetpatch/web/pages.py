@@ -8,6 +8,7 @@ the matching filter).
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,7 +23,7 @@ from fleetpatch.app import dashboard
 from fleetpatch.app.tokens import Caller, authenticate
 from fleetpatch.store.evaluations import HistoryPoint
 from fleetpatch.store.status_queries import STATES
-from fleetpatch.web.api import MAX_LIMIT, host_sort, status_filter
+from fleetpatch.web.api import MAX_LIMIT, HostParams, host_sort, status_filter
 from fleetpatch.web.auth import COOKIE, reader
 from fleetpatch.web.charts import Series, line_chart
 from fleetpatch.web.context import context_of
@@ -90,31 +91,21 @@ def bucket_page(
 def hosts_page(
     request: Request,
     _: Reader,
-    bucket: str = "",
-    owner: str = "",
-    state: str = "",
-    ecosystem: str = "",
-    q: str = "",
-    package: str = "",
-    version: str = "",
-    sort: str = "days_behind",
+    query: HostParams,
     order: str = "desc",
     page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = PAGE_SIZE,
 ) -> HTMLResponse:
     context = context_of(request)
-    where = status_filter(context, bucket, owner, state, ecosystem, q, package, version)
     found = dashboard.host_page(
         context.store,
-        where,
-        sort=host_sort(sort),
+        status_filter(context, query),
+        sort=host_sort(query.sort),
         descending=order != "asc",
         offset=(page - 1) * size,
         limit=size,
     )
-    params = {"bucket": bucket, "owner": owner, "state": state, "ecosystem": ecosystem, "q": q,
-              "package": package, "version": version, "sort": sort, "order": order,
-              "size": size if size != PAGE_SIZE else ""}  # fmt: skip
+    params = {**asdict(query), "order": order, "size": size if size != PAGE_SIZE else ""}
     return render(
         request,
         "hosts.html",
