@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from fleetpatch.store.fleet import FleetReader
 from fleetpatch.store.mapping import header_from_row
 from fleetpatch.store.records import ReportHeader
 from fleetpatch.store.reports import header_query
@@ -19,13 +20,8 @@ class HostRepository:
         self._session = session
 
     def current(self) -> list[ReportHeader]:
-        """Every host's current report, by hostname."""
-        query = (
-            header_query()
-            .where(HostRow.current_report_id == ReportRow.id)
-            .order_by(HostRow.hostname)
-        )
-        return [header_from_row(*t) for t in self._session.execute(query)]
+        """Every host's current report, by hostname (read in bulk: see `FleetReader`)."""
+        return FleetReader(self._session).current_headers()
 
     def current_for(self, hostname: str) -> ReportHeader | None:
         query = header_query().where(
