@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 from fleetpatch.advisories.records import Finding
 from fleetpatch.app.cadence import bucket_forecast
@@ -110,8 +110,8 @@ def overview(
     figures = breakdown if breakdown is not None else fleet_breakdown(store)
     with store.session() as session:
         repo = EvaluationRepository(session)
-        trend = repo.history("fleet", FLEET_KEY, _since(now))
         evaluation = repo.latest()
+        trend = _trend(repo, "fleet", FLEET_KEY, evaluation)
     buckets = _with_empty_buckets(policy, figures.by_bucket())
     lines = tuple(_bucket_line(policy, r, now) for r in buckets)
     return Overview(figures.fleet(), lines, figures.by_owner(), tuple(trend), evaluation)
@@ -140,7 +140,8 @@ def bucket_view(
     rollup = next((r for r in figures.by_bucket() if r.key == name), Rollup(name))
     counts = figures.per_bucket(lambda c: c.by_update_state)
     with store.session() as session:
-        trend = EvaluationRepository(session).history("bucket", name, _since(now))
+        repo = EvaluationRepository(session)
+        trend = _trend(repo, "bucket", name, repo.latest())
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
     if forecast is None:
         forecast = rollup.hosts <= AUTO_FORECAST_HOSTS
@@ -218,9 +219,11 @@ def hosts_running(store: Store, ecosystem: str, package: str, version: str) -> t
         return StatusQueries(session).sets_with(ecosystem, package, version)
 
 
-def trend(store: Store, scope: str, key: str, *, now: datetime) -> list[HistoryPoint]:
+def trend(store: Store, scope: str, key: str) -> list[HistoryPoint]:
+    """The last `TREND_DAYS` of daily points, ending at the store's newest evaluation."""
     with store.session() as session:
-        return EvaluationRepository(session).history(scope, key, _since(now))
+        repo = EvaluationRepository(session)
+        return _trend(repo, scope, key, repo.latest())
 
 
 def windows_of(policy: Policy, bucket: Bucket, now: datetime, n: int) -> list[Opening]:
@@ -245,8 +248,16 @@ def _with_empty_buckets(policy: Policy, rollups: Sequence[Rollup]) -> list[Rollu
     return sorted([*rollups, *extra], key=lambda r: (r.key is None, r.key or ""))
 
 
-def _since(now: datetime) -> date:
-    return (now - timedelta(days=TREND_DAYS)).date()
+def _trend(
+    repo: EvaluationRepository, scope: str, key: str, latest: EvaluationInfo | None
+) -> list[HistoryPoint]:
+    """A trend ends at the newest evaluation, not at the wall clock: a store built or restored
+    "as of" a time shows that time, and a store nobody evaluated for a while shows its last
+    90 days rather than an empty chart."""
+    if latest is None:
+        return []
+    end = latest.evaluated_at.date()
+    return repo.history(scope, key, end - timedelta(days=TREND_DAYS), until=end)
 
 
 __all__ = ["NONE_KEY", "BucketLine", "BucketView", "HostView", "Overview", "PackageLine"]

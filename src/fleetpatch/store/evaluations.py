@@ -200,16 +200,17 @@ class EvaluationRepository:
         rolled = [rollup_from_values(r[0], r[1:]) for r in self._session.execute(query)]
         return tuple(sorted(rolled, key=lambda r: (r.key is None, r.key or "")))
 
-    def history(self, scope: str, key: str, since: date) -> list[HistoryPoint]:
-        query = (
-            select(HistoryPointRow)
-            .where(
-                HistoryPointRow.scope == scope,
-                HistoryPointRow.key == key,
-                HistoryPointRow.day >= since,
-            )
-            .order_by(HistoryPointRow.day)
+    def history(
+        self, scope: str, key: str, since: date, *, until: date | None = None
+    ) -> list[HistoryPoint]:
+        query = select(HistoryPointRow).where(
+            HistoryPointRow.scope == scope,
+            HistoryPointRow.key == key,
+            HistoryPointRow.day >= since,
         )
+        if until is not None:
+            query = query.where(HistoryPointRow.day <= until)
+        query = query.order_by(HistoryPointRow.day)
         return [
             HistoryPoint(**{f: getattr(r, f) for f in HistoryPoint.__dataclass_fields__})
             for r in self._session.scalars(query)

@@ -80,9 +80,10 @@ def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -
 def get_trend(
     scope: Literal["fleet", "bucket", "owner"], request: Request, _: Reader, key: str = ""
 ) -> list[schemas.TrendPointOut]:
-    """Daily points of the last 90 days for the fleet, a bucket (`key`) or an owner (`key`)."""
+    """Daily points of the 90 days up to the newest evaluation, for the fleet, a bucket (`key`)
+    or an owner (`key`)."""
     context = context_of(request)
-    return schemas.trend_out(dashboard.trend(context.store, scope, key, now=context.clock()))
+    return schemas.trend_out(dashboard.trend(context.store, scope, key))
 
 
 @dataclass(frozen=True)
