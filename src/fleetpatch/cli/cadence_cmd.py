@@ -68,7 +68,9 @@ def parse_at(value: str | None) -> datetime:
 def windows(ctx: click.Context, bucket: str | None, days: float, at: str | None, fmt: str) -> None:
     """List the windows that open in the next DAYS days (blackouts cut out)."""
     now = parse_at(at)
-    rows = upcoming_windows(store_of(ctx), policy_of(ctx), now, days=days, bucket=bucket)
+    rows = upcoming_windows(
+        store_of(ctx, existing=True), policy_of(ctx), now, days=days, bucket=bucket
+    )
     click.echo(render_rows([_window_row(asdict(r)) for r in rows], WINDOW_COLUMNS, fmt))
 
 
@@ -171,7 +173,7 @@ def plan(
     Hosts come from the last `fleetpatch evaluate`. Read it before the window; diff it after.
     """
     made = plan_bucket(
-        store_of(ctx),
+        store_of(ctx, existing=True),
         policy_of(ctx),
         bucket,
         parse_at(at),
@@ -206,7 +208,7 @@ def forecast(
     Also the promise of the policy: from a fix published now to the whole fleet running it.
     Warnings (work that does not fit its window) go to stderr.
     """
-    store, policy, now = store_of(ctx), policy_of(ctx), parse_at(at)
+    store, policy, now = store_of(ctx, existing=True), policy_of(ctx), parse_at(at)
     names = [bucket] if bucket else [b.name for b in policy.buckets]
     limit = parse_concurrency_option(concurrency)
     made = [bucket_forecast(store, policy, name, now, concurrency=limit) for name in names]

@@ -20,8 +20,10 @@ def settings_of(ctx: click.Context) -> Settings:
     return settings
 
 
-def store_of(ctx: click.Context) -> Store:
-    store = open_store(settings_of(ctx).db_url)
+def store_of(ctx: click.Context, *, existing: bool = False) -> Store:
+    """`existing`: for read-only commands, a SQLite path that does not exist is an error (exit 2)
+    instead of a new, empty store that would answer "no hosts"."""
+    store = open_store(settings_of(ctx).db_url, must_exist=existing)
     ctx.call_on_close(store.close)
     return store
 

@@ -85,7 +85,7 @@ def status(ctx: click.Context, by: str, fmt: str) -> None:
     Figures come from the last `fleetpatch evaluate` (and hosts re-evaluated since); the first row
     is the whole fleet.
     """
-    result = fleet_status(store_of(ctx), by=by)
+    result = fleet_status(store_of(ctx, existing=True), by=by)
     if result.evaluation is None:
         click.echo("note: nothing evaluated yet; run `fleetpatch evaluate`", err=True)
     else:
@@ -105,7 +105,7 @@ def outdated_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> No
     The candidate is the one apt (or dnf/apk) would install from the catalog's suites; days behind
     counts from the first-seen time of the oldest newer version.
     """
-    rows = outdated(store_of(ctx), policy_of(ctx), hostname, now=utcnow())
+    rows = outdated(store_of(ctx, existing=True), policy_of(ctx), hostname, now=utcnow())
     columns = ["name", "arch", "installed", "candidate", "days_behind", "security", "why_security"]
     click.echo(render_rows([asdict(r) for r in rows], columns, fmt))
     if check and rows:
@@ -119,7 +119,7 @@ def outdated_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> No
 @click.pass_context
 def vulns_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> None:
     """Advisories HOSTNAME is affected by, worst first, with the fixed version and candidate."""
-    rows = vulns(store_of(ctx), policy_of(ctx), hostname, now=utcnow())
+    rows = vulns(store_of(ctx, existing=True), policy_of(ctx), hostname, now=utcnow())
     columns = [
         "advisory",
         "severity",
@@ -146,7 +146,7 @@ def cve(ctx: click.Context, ident: str, fmt: str, check: bool) -> None:
     Also says when it was disclosed and, once no host is affected any more, how long the fleet
     took to be patched and running.
     """
-    report = cve_report(store_of(ctx), policy_of(ctx), ident, now=utcnow())
+    report = cve_report(store_of(ctx, existing=True), policy_of(ctx), ident, now=utcnow())
     rows = [
         {
             "bucket": g.bucket or "(unclassified)",
@@ -184,7 +184,7 @@ def drift(ctx: click.Context, package: str | None, fmt: str, check: bool) -> Non
 
     Without PACKAGE, lists the packages that drift (several versions, or off the canonical level).
     """
-    rows = drift_report(store_of(ctx), policy_of(ctx), now=utcnow(), package=package)
+    rows = drift_report(store_of(ctx, existing=True), policy_of(ctx), now=utcnow(), package=package)
     out = [
         {
             "ecosystem": r.ecosystem,

@@ -19,7 +19,7 @@ from fleetpatch.cli.serve_cmd import serve, token
 from fleetpatch.cli.store_cmd import host, hosts, ingest
 from fleetpatch.cli.upstream_cmd import advisories, catalog
 from fleetpatch.cli.versions_cmd import versions
-from fleetpatch.errors import FleetpatchError, InputError
+from fleetpatch.errors import FleetpatchError
 from fleetpatch.settings import Settings
 
 
@@ -35,12 +35,9 @@ class FleetpatchGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except InputError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
         except FleetpatchError as exc:
             click.echo(f"error: {exc}", err=True)
-            ctx.exit(3)
+            ctx.exit(exc.exit_code)
 
 
 @click.group(cls=FleetpatchGroup, context_settings={"help_option_names": ["-h", "--help"]})

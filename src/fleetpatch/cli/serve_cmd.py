@@ -61,7 +61,7 @@ def serve(settings: Settings, host: str, port: int, auth: bool | None) -> None:
 
     auth_on = resolve_auth(host, auth)
     policy = load_policy(settings.policy_path)
-    store = open_store(settings.db_url)
+    store = open_store(settings.db_url, must_exist=True)
     if auth_on and not any(t.active and t.role != "reporter" for t in list_tokens(store)):
         click.echo(
             "warning: auth is on and no viewer/operator token exists; "

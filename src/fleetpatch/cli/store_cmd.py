@@ -128,7 +128,7 @@ def hosts(
 ) -> None:
     """List hosts with their bucket, owner, evaluated states, packages, kernel, uptime and last
     report. State columns come from the last `fleetpatch evaluate` ("-" before it)."""
-    store = store_of(ctx)
+    store = store_of(ctx, existing=True)
     found = list_hosts(
         store,
         policy_of(ctx),
@@ -159,7 +159,9 @@ def _host_row(summary: HostSummary) -> dict[str, Any]:
 def host(ctx: click.Context, name: str, history_size: int, fmt: str) -> None:
     """Show one host: facts, kernels, reboot evidence, uptime and its recent reports."""
     try:
-        detail = show_host(store_of(ctx), policy_of(ctx), name, history=history_size, now=utcnow())
+        detail = show_host(
+            store_of(ctx, existing=True), policy_of(ctx), name, history=history_size, now=utcnow()
+        )
     except NotFoundError as exc:  # a name the user typed: bad input, exit 2
         click.echo(f"error: {exc}", err=True)
         ctx.exit(2)

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from fleetpatch.errors import StoreError
+from fleetpatch.errors import StoreError, StoreUrlError
 from fleetpatch.store.migrate import upgrade_to_head
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -59,13 +60,29 @@ class Store:
         self.engine.dispose()
 
 
-def open_store(url: str) -> Store:
-    """Connect to the store at `url` and migrate it to the newest schema."""
+def open_store(url: str, *, must_exist: bool = False) -> Store:
+    """Connect to the store at `url` and migrate it to the newest schema.
+
+    `must_exist`: a SQLite file that is not there is an error rather than a new empty store
+    (read-only commands must not answer "nothing" from a store created by a typo)."""
+    shown = _safe_url(url)
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreUrlError(f"cannot open store {shown}: {_first_line(exc)}") from exc
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if must_exist and path not in (None, "", ":memory:") and not Path(str(path)).exists():
+        raise StoreUrlError(f"no store at {path}; run `fleetpatch ingest` or pass --db")
     try:
         engine = _create_engine(url)
+    except (ImportError, NoSuchModuleError) as exc:
+        raise StoreUrlError(
+            f"cannot open store {shown}: no driver for {parsed.drivername!r} is installed "
+            f"({_first_line(exc)}); use sqlite or postgresql+psycopg"
+        ) from exc
+    try:
         upgrade_to_head(engine)
     except (SQLAlchemyError, ArgumentError, OSError) as exc:
-        shown = _safe_url(url)
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise StoreError(f"cannot open store {shown}: {reason}") from exc
     return Store(engine)

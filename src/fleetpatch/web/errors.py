@@ -1,9 +1,10 @@
 """Errors over HTTP: one clear message and the right status; JSON for the API, a page for people.
 
-`FleetpatchError`s map to statuses (`NotFoundError` 404, `InputError` 400, `StoreError` 503,
-others 500); a database error that escapes a use case is 503; request validation errors are 422
-with the problem spelled out. A page request (not `/api/`, not `/metrics`) gets the message in
-the error page instead. Nothing escapes as a bare 500 that would drop the connection.
+`FleetpatchError`s answer their class's own status (`NotFoundError` 404, `InputError` 400,
+`StoreError` 503, others 500); a database error that escapes a use case is 503; request
+validation errors are 422 with the problem spelled out. A page request (not `/api/`, not
+`/metrics`) gets the message in the error page instead. Nothing escapes as a bare 500 that
+would drop the connection.
 """
 
 from __future__ import annotations
@@ -15,19 +16,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleetpatch.errors import FleetpatchError, InputError, NotFoundError, StoreError
+from fleetpatch.errors import FleetpatchError
 
 log = logging.getLogger(__name__)
 
 
 def status_of(exc: FleetpatchError) -> int:
-    if isinstance(exc, NotFoundError):
-        return 404
-    if isinstance(exc, InputError):
-        return 400
-    if isinstance(exc, StoreError):
-        return 503
-    return 500
+    """The status is the error class's own (`fleetpatch.errors`), shared with the CLI's exits."""
+    return exc.http_status
 
 
 def respond(
