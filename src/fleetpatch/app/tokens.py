@@ -24,11 +24,11 @@ from fleetpatch.store.tokens import TokenRecord, TokenRepository
 
 Role = Literal["viewer", "reporter", "operator"]
 ROLES: tuple[Role, ...] = ("viewer", "reporter", "operator")
-Permission = Literal["read", "ingest"]
+Permission = Literal["read", "ingest", "operate"]
 PERMISSIONS: dict[str, frozenset[Permission]] = {
     "viewer": frozenset({"read"}),
     "reporter": frozenset({"ingest"}),
-    "operator": frozenset({"read", "ingest"}),
+    "operator": frozenset({"read", "ingest", "operate"}),
 }
 SECRET_PREFIX = "fp_"  # noqa: S105 (a public marker, not a secret)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")

@@ -19,6 +19,7 @@ from fleetpatch.policy.records import (
     AntiAffinity,
     Baseline,
     Blackout,
+    Blocker,
     Bucket,
     Canaries,
     Contacts,
@@ -29,6 +30,7 @@ from fleetpatch.policy.records import (
     Owner,
     Policy,
     Sla,
+    Timeouts,
     Window,
 )
 from fleetpatch.policy.schema import (
@@ -248,13 +250,30 @@ def to_bucket(model: BucketModel, default_sla: Sla) -> Bucket:
         canaries=Canaries(model.canaries.count, dict(model.canaries.labels)),
         step_seconds=dict(model.step_durations),
         failure_rate=model.failure_rate,
+        executor=model.executor,
+        steps={name: tuple(argv) for name, argv in model.steps.items()},
+        max_errors=model.max_errors,
+        on_window_end=model.on_window_end,
+        timeouts=Timeouts(
+            upgrade=model.timeouts.upgrade,
+            health=model.timeouts.health,
+            verify=model.timeouts.verify,
+            blocked=model.timeouts.blocked,
+        ),
+        on_timeout=model.on_timeout,
+        blockers=tuple(
+            Blocker(b.kind, tuple(b.command or ()), b.url, b.query, b.timeout)
+            for b in model.blockers
+        ),
+        verify=model.verify,
     )
 
 
 def to_window(model: WindowModel) -> Window:
+    cutoff = model.cutoff or 0
     if model.rrule is not None:
-        return Window("", model.duration, model.timezone, model.rrule, model.start)
-    return Window(model.cron or "", model.duration, model.timezone)
+        return Window("", model.duration, model.timezone, model.rrule, model.start, cutoff)
+    return Window(model.cron or "", model.duration, model.timezone, cutoff_minutes=cutoff)
 
 
 def to_blackout(model: BlackoutModel) -> Blackout:

@@ -13,6 +13,11 @@ from typing import Literal
 
 Strategy = Literal["rolling-reboot", "in-place-gated", "replace", "manual"]
 STRATEGIES: tuple[Strategy, ...] = ("rolling-reboot", "in-place-gated", "replace", "manual")
+Executor = Literal["simulated", "local"]
+EXECUTORS: tuple[Executor, ...] = ("simulated", "local")
+OnWindowEnd = Literal["finish_in_flight", "abort_in_flight"]
+OnTimeout = Literal["page", "skip", "block"]
+Verify = Literal["report", "none"]
 GatePhase = Literal["pre", "post"]
 GATE_PHASES: tuple[GatePhase, ...] = ("pre", "post")
 # The steps each strategy runs on a host, in order; gates run where their phase says.
@@ -52,6 +57,7 @@ class Window:
     timezone: str = "UTC"
     rrule: str = ""
     rrule_start: datetime | None = None
+    cutoff_minutes: int = 0
 
     @property
     def rule(self) -> str:
@@ -138,6 +144,49 @@ class Concurrency:
 
 
 @dataclass(frozen=True, slots=True)
+class ErrorBudget:
+    """How many hosts of a run may fail before it stops: `count`, or `percent` of the run's
+    hosts (rounded down). The run stops at failure number `allowed + 1`; 0 stops at the first."""
+
+    count: int | None = None
+    percent: float | None = None
+
+    def allowed(self, run_size: int) -> int:
+        if self.count is not None:
+            return max(0, self.count)
+        if self.percent is not None:
+            return max(0, int(run_size * self.percent / 100))
+        return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Blocker:
+    """Something that, while it holds, keeps a run from starting a host or its disruptive step.
+
+    `command`: an argv list; exit 0 means clear, any other exit means blocked (its output says
+    why). `prometheus`: an instant `query` at `url`; any sample with a non-zero value blocks.
+    """
+
+    kind: Literal["command", "prometheus"]
+    command: tuple[str, ...] = ()
+    url: str = ""
+    query: str = ""
+    timeout_seconds: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Deadlines of a run's waits, in seconds: `upgrade` (any non-reboot step), `health`
+    (a replace strategy's health check), `verify` (the report that shows the host patched),
+    `blocked` (how long a host may wait on a blocker)."""
+
+    upgrade: int = 3600
+    health: int = 900
+    verify: int = 3600
+    blocked: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
 class Sla:
     max_days_behind: int = 30
     max_uptime_days: int = 30
@@ -180,6 +229,13 @@ class Bucket:
     `blackouts` add to the policy-wide ones. `step_seconds` overrides the expected duration of a
     strategy step (`upgrade`, `reboot`, ...) until runs have measured it; `failure_rate` is the
     expected share of hosts whose run fails (0..1), used by forecasts.
+
+    Runs: `executor` does the steps (`--executor` overrides it); `steps` gives the `local`
+    executor's argv per strategy step; `max_errors` stops a run; `on_window_end` says whether
+    in-flight hosts finish or stop before their next disruptive step when the window closes;
+    every wait has a deadline (`timeouts`, `reboot_timeout_seconds`, gate timeouts) and
+    `on_timeout` says what a missed one does; `blockers` are re-checked before each host and each
+    disruptive step; `verify: report` waits for a report that shows the host patched and running.
     """
 
     name: str
@@ -201,6 +257,19 @@ class Bucket:
     canaries: Canaries = field(default_factory=Canaries)
     step_seconds: Mapping[str, int] = field(default_factory=dict)
     failure_rate: float = 0.0
+    executor: Executor | None = None
+    steps: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    max_errors: ErrorBudget = field(default_factory=ErrorBudget)
+    on_window_end: OnWindowEnd = "finish_in_flight"
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    on_timeout: OnTimeout = "page"
+    blockers: tuple[Blocker, ...] = ()
+    verify: Verify = "report"
+
+    @property
+    def cutoff_seconds(self) -> int:
+        """No new host starts in the last `cutoff` of a window (the longest of its windows')."""
+        return max((w.cutoff_minutes * 60 for w in self.windows), default=0)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,15 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from fleetpatch.policy import values
 from fleetpatch.policy.problems import did_you_mean
-from fleetpatch.policy.records import STRATEGIES, STRATEGY_STEPS, Concurrency, Strategy
+from fleetpatch.policy.records import (
+    EXECUTORS,
+    STRATEGIES,
+    STRATEGY_STEPS,
+    Concurrency,
+    ErrorBudget,
+    Executor,
+    Strategy,
+)
 
 _ENV_NAME = re.compile(r"[A-Z][A-Z0-9_]*")
 
@@ -39,6 +47,13 @@ def _strategy(value: Any) -> Any:
     if isinstance(value, str) and value not in STRATEGIES:
         hint = did_you_mean(value, STRATEGIES)
         raise ValueError(f"unknown strategy {value!r}{hint}")
+    return value
+
+
+def _executor(value: Any) -> Any:
+    if isinstance(value, str) and value not in EXECUTORS:
+        hint = did_you_mean(value, EXECUTORS)
+        raise ValueError(f"unknown executor {value!r}{hint} (executors: {', '.join(EXECUTORS)})")
     return value
 
 
@@ -104,8 +119,10 @@ TimeZone = Annotated[str, AfterValidator(values.check_timezone)]
 Regex = Annotated[str, AfterValidator(values.check_regex)]
 Argv = Annotated[list[str], BeforeValidator(_argv)]
 MaxConcurrency = Annotated[Concurrency, BeforeValidator(values.parse_concurrency)]
+MaxErrors = Annotated[ErrorBudget, BeforeValidator(values.parse_error_budget)]
 Url = Annotated[str, AfterValidator(values.check_url)]
 StrategyName = Annotated[Strategy, BeforeValidator(_strategy)]
+ExecutorName = Annotated[Executor, BeforeValidator(_executor)]
 RRule = Annotated[str, AfterValidator(_rrule)]
 WallTime = Annotated[datetime, BeforeValidator(_wall_time)]
 Instant = Annotated[datetime | date, BeforeValidator(_instant)]
@@ -141,9 +158,12 @@ class WindowModel(Model):
     start: WallTime | None = None
     duration: WindowMinutes
     timezone: TimeZone = "UTC"
+    cutoff: WindowMinutes | None = None
 
     @model_validator(mode="after")
     def _one_rule(self) -> WindowModel:
+        if self.cutoff is not None and self.cutoff >= self.duration:
+            raise ValueError("`cutoff` must be shorter than the window's `duration`")
         if (self.cron is None) == (self.rrule is None):
             raise ValueError("give exactly one of cron or rrule")
         if self.rrule is not None and self.start is None:
@@ -216,6 +236,32 @@ class GateModel(Model):
     phase: Literal["pre", "post"] = "pre"
 
 
+class BlockerModel(Model):
+    """`kind: command` with an argv `command` (exit 0: clear), or `kind: prometheus` with `url`
+    and an instant `query` (any non-zero sample: blocked)."""
+
+    kind: Literal["command", "prometheus"]
+    command: Argv | None = None
+    url: HttpUrl = ""
+    query: str = ""
+    timeout: Duration = 30
+
+    @model_validator(mode="after")
+    def _fields(self) -> BlockerModel:
+        if self.kind == "command" and not self.command:
+            raise ValueError("a command blocker needs `command`, an argv list")
+        if self.kind == "prometheus" and not (self.url and self.query):
+            raise ValueError("a prometheus blocker needs `url` and `query`")
+        return self
+
+
+class TimeoutsModel(Model):
+    upgrade: Duration = 3600
+    health: Duration = 900
+    verify: Duration = 3600
+    blocked: Duration = 3600
+
+
 class SlaModel(Model):
     """Every field optional: a bucket's missing fields come from `defaults.sla`."""
 
@@ -261,6 +307,27 @@ class BucketModel(Model):
     canaries: CanariesModel = CanariesModel()
     step_durations: dict[str, Duration] = {}
     failure_rate: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    executor: ExecutorName | None = None
+    steps: dict[str, Argv] = {}
+    max_errors: MaxErrors = ErrorBudget(count=0)
+    on_window_end: Literal["finish_in_flight", "abort_in_flight"] = "finish_in_flight"
+    timeouts: TimeoutsModel = TimeoutsModel()
+    on_timeout: Literal["page", "skip", "block"] = "page"
+    blockers: list[BlockerModel] = []
+    verify: Literal["report", "none"] = "report"
+
+    @model_validator(mode="after")
+    def _run_steps(self) -> BucketModel:
+        own = STRATEGY_STEPS[self.strategy]
+        for step, argv in self.steps.items():
+            if step not in own:
+                raise ValueError(
+                    f"steps: {step!r} is not a step of strategy {self.strategy!r}"
+                    f"{did_you_mean(step, own)} (steps: {', '.join(own)})"
+                )
+            if not argv:
+                raise ValueError(f"steps.{step}: an empty command")
+        return self
 
     @model_validator(mode="after")
     def _steps(self) -> BucketModel:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from fleetpatch.policy.cron import CronError, parse_cron
-from fleetpatch.policy.records import Concurrency
+from fleetpatch.policy.records import Concurrency, ErrorBudget
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
@@ -92,6 +92,26 @@ def parse_concurrency(value: Any) -> Concurrency:
             f"percentage {show(value)} out of range: must be above 0% and at most 100%"
         )
     return Concurrency(percent=percent)
+
+
+def parse_error_budget(value: Any) -> ErrorBudget:
+    """`0` (stop at the first failure), `3` hosts, or `"10%"` of the run's hosts."""
+    if isinstance(value, ErrorBudget):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise ValueError(f"max_errors {value} must be 0 or more")
+        return ErrorBudget(count=value)
+    match = _PERCENT.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(
+            f"invalid max_errors {show(value)}: "
+            "expected a count (a whole number >= 0) or a percentage like '10%'"
+        )
+    percent = float(match.group(1))
+    if not 0 <= percent <= 100:
+        raise ValueError(f"percentage {show(value)} out of range: must be 0% to 100%")
+    return ErrorBudget(percent=percent)
 
 
 def check_cron(value: str) -> str:

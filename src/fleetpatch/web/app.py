@@ -20,7 +20,7 @@ from fleetpatch import __version__
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
-from fleetpatch.web import api, errors, oncall, pages
+from fleetpatch.web import api, api_runs, errors, oncall, pages
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import Clock, WebContext
 from fleetpatch.web.metrics import fleet_registry
@@ -54,6 +54,7 @@ def create_app(
         return {"status": "ok"}
 
     app.include_router(api.router)
+    app.include_router(api_runs.router)
     app.include_router(oncall.api)
     app.include_router(pages.router)
     app.include_router(oncall.pages)

@@ -63,8 +63,18 @@ async def ingester(request: Request) -> Caller:
     return await run_in_threadpool(check, request, "ingest", cookie_ok=False)
 
 
+async def operator(request: Request) -> Caller:
+    """Dependency: may act on runs (start, cancel, resume, halt): bearer header, operator role,
+    with or without auth on for reads (an action always says who took it)."""
+    return await run_in_threadpool(check, request, "operate", cookie_ok=False)
+
+
 def _roles(permission: Permission) -> str:
-    return "viewer or operator" if permission == "read" else "reporter or operator"
+    return {
+        "read": "viewer or operator",
+        "ingest": "reporter or operator",
+        "operate": "operator",
+    }[permission]
 
 
 def _unauthorized(message: str) -> HTTPException:
