@@ -6,6 +6,13 @@ host in another zone would shift every age we compute), and types are strict (no
 The first problem found is reported as one line naming the field path, e.g.
 `packages[12].version: Field required`.
 
+Beyond the shape, a report must make sense to evaluate, because one bad report must never stop the
+evaluation of a fleet: its `ecosystem` must be one fleetpatch has a version scheme for, every
+package and source version must be valid under that scheme
+(`packages[12].version: invalid dpkg version '1.0 beta': version string has embedded spaces`), and
+kernel releases must look like `uname -r` output (`6.1.0-18-amd64`, `6.6.14-0-lts`,
+`5.14.0-362.8.1.el9_3.x86_64`): they are not package versions.
+
 Speed matters: ingest validates ~1,000 reports a second with ~700 packages each. The nested parts
 are TypedDicts, so pydantic-core validates them in Rust without building 700 model instances; the
 records are then built from the validated dicts in one pass.
@@ -13,6 +20,7 @@ records are then built from the validated dicts in one pass.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
@@ -32,7 +40,7 @@ from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 from typing_extensions import TypedDict  # pydantic needs it on Python < 3.12
 
-from fleetpatch.errors import ReportError
+from fleetpatch.errors import InputError, ReportError, VersionError
 from fleetpatch.inventory.records import (
     HostReport,
     Image,
@@ -41,6 +49,11 @@ from fleetpatch.inventory.records import (
     Package,
     RebootEvidence,
 )
+from fleetpatch.versions import KNOWN_ECOSYSTEMS, scheme, scheme_for_ecosystem
+from fleetpatch.versions.base import shown
+
+KERNEL_RELEASE = re.compile(r"[0-9][A-Za-z0-9._+~-]{0,254}")
+"""A kernel release as `uname -r` prints it: starts with a digit, no blanks, at most 255 long."""
 
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
@@ -151,6 +164,7 @@ def parse_report(obj: Mapping[str, Any]) -> HostReport:
         data = _ADAPTER.validate_python(obj if isinstance(obj, dict) else dict(obj))
     except ValidationError as exc:
         raise ReportError(_one_line(exc)) from None
+    check_report(data)
     return _to_record(data)
 
 
@@ -160,7 +174,45 @@ def parse_report_json(raw: str | bytes) -> HostReport:
         data = _ADAPTER.validate_json(raw)
     except ValidationError as exc:
         raise ReportError(_one_line(exc)) from None
+    check_report(data)
     return _to_record(data)
+
+
+def check_report(data: ReportDict) -> None:
+    """What the shape cannot say: a known ecosystem, versions valid under its scheme, kernel
+    releases that look like `uname -r`. `ReportError` names the first bad field."""
+    ecosystem = data["ecosystem"]
+    try:
+        validate = scheme(scheme_for_ecosystem(ecosystem)).validate
+    except InputError:
+        raise ReportError(
+            f"ecosystem: unknown ecosystem {shown(ecosystem)} (known: "
+            f"{', '.join(KNOWN_ECOSYSTEMS)}, each optionally followed by ':' and a release)"
+        ) from None
+    for index, package in enumerate(data["packages"]):
+        try:
+            validate(package.version)
+        except VersionError as exc:
+            raise ReportError(f"packages[{index}].version: {exc}") from None
+        if package.source_version:
+            try:
+                validate(package.source_version)
+            except VersionError as exc:
+                raise ReportError(f"packages[{index}].source_version: {exc}") from None
+    kernel = data.get("kernel", {})
+    running = kernel.get("running")
+    if running is not None:
+        _check_kernel("kernel.running", running)
+    for index, release in enumerate(kernel.get("installed", ())):
+        _check_kernel(f"kernel.installed[{index}]", release)
+
+
+def _check_kernel(field: str, release: str) -> None:
+    if KERNEL_RELEASE.fullmatch(release) is None:
+        raise ReportError(
+            f"{field}: invalid kernel release {shown(release)}: expected `uname -r` output such "
+            "as 6.1.0-18-amd64 (a digit first, then letters, digits and ._+~-, at most 255)"
+        )
 
 
 def _one_line(exc: ValidationError) -> str:

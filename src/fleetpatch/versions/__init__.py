@@ -44,6 +44,10 @@ _ECOSYSTEM_PREFIXES: tuple[tuple[str, str], ...] = (
 )
 
 
+KNOWN_ECOSYSTEMS: tuple[str, ...] = tuple(prefix for prefix, _ in _ECOSYSTEM_PREFIXES)
+"""The ecosystems (OSV spelling, before any `:release`) that have a version scheme here."""
+
+
 def scheme(name: str) -> VersionScheme:
     """The scheme called `name`; InputError for an unknown name."""
     try:
@@ -78,6 +82,7 @@ def scheme_for_ecosystem(ecosystem: str) -> str:
 
 
 __all__ = [
+    "KNOWN_ECOSYSTEMS",
     "SCHEMES",
     "VersionScheme",
     "compare",

@@ -40,7 +40,7 @@ import functools
 import re
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import FunctionScheme, sign
+from fleetpatch.versions.base import FunctionScheme, check_bounds, shown, sign
 
 NAME = "apk"
 
@@ -156,8 +156,9 @@ def _rank(kind: int, value: Value) -> int:
 
 
 def _check_text(version: str) -> None:
+    check_bounds(NAME, version)
     if not version or not version.isascii() or not version.isprintable() or " " in version:
-        raise VersionError(f"invalid apk version {version!r}: empty or not printable ASCII")
+        raise VersionError(f"invalid apk version {shown(version)}: empty or not printable ASCII")
 
 
 @functools.lru_cache(maxsize=262144)
@@ -185,10 +186,12 @@ def fuzzy_match(version: str, pattern: str) -> bool:
 
 
 def validate(version: str) -> None:
-    """Raise VersionError unless `version` follows apk's version grammar exactly."""
+    """Raise VersionError unless `version` follows apk's version grammar exactly (and is not too
+    long, or with a numeric part too long, to be real)."""
+    check_bounds(NAME, version)
     if _GRAMMAR.fullmatch(version) is None:
         raise VersionError(
-            f"invalid apk version {version!r}: expected number{{.number}}[letter]"
+            f"invalid apk version {shown(version)}: expected number{{.number}}[letter]"
             "{_suffix[number]}[~hash][-rN]"
         )
 

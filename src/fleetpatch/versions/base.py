@@ -13,9 +13,20 @@ comparison (see the scheme modules and tests/versions).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
+
+from fleetpatch.errors import VersionError
+
+MAX_LENGTH = 1024
+"""No packaging system's real versions come near this; a longer string is an attack or a bug."""
+MAX_DIGITS = 64
+"""Longest numeric part (run of digits) a version may have: real ones have up to ~20 (dates and
+times run together); a longer run would be slow to convert, or refused by Python's `int`."""
+_LONG_RUN = re.compile(f"[0-9]{{{MAX_DIGITS + 1}}}")
+_SHOWN = 60
 
 
 class VersionScheme(Protocol):
@@ -52,3 +63,23 @@ class FunctionScheme:
     compare: Callable[[str, str], int]
     key: Callable[[str], Any]
     validate: Callable[[str], None]
+
+
+def shown(version: str) -> str:
+    """`repr(version)`, cut short for messages: a hostile version may be a megabyte long."""
+    if len(version) <= _SHOWN:
+        return repr(version)
+    return f"{version[:_SHOWN]!r}... ({len(version)} characters)"
+
+
+def check_bounds(scheme: str, version: str) -> None:
+    """Raise VersionError for a version too long, or with a numeric part too long, to be real."""
+    if len(version) > MAX_LENGTH:
+        raise VersionError(
+            f"invalid {scheme} version {shown(version)}: longer than {MAX_LENGTH} characters"
+        )
+    if _LONG_RUN.search(version):
+        raise VersionError(
+            f"invalid {scheme} version {shown(version)}: a numeric part longer than "
+            f"{MAX_DIGITS} digits"
+        )

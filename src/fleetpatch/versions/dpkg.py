@@ -34,7 +34,7 @@ import re
 from dataclasses import dataclass
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import FunctionScheme, sign
+from fleetpatch.versions.base import FunctionScheme, check_bounds, shown, sign
 
 NAME = "dpkg"
 _MAX_EPOCH = 2**31 - 1
@@ -69,7 +69,7 @@ class DpkgVersion:
 
 
 def _fail(version: str, reason: str) -> VersionError:
-    return VersionError(f"invalid dpkg version {version!r}: {reason}")
+    return VersionError(f"invalid dpkg version {shown(version)}: {reason}")
 
 
 def _split_epoch(version: str, text: str) -> tuple[int, str]:
@@ -104,7 +104,9 @@ def _warnings(upstream: str, revision: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=65536)
 def parse(version: str) -> DpkgVersion:
-    """Split `version` like dpkg does; raise VersionError where dpkg reports an error."""
+    """Split `version` like dpkg does; raise VersionError where dpkg reports an error (and, unlike
+    dpkg, for a version too long or with a numeric part too long to be real)."""
+    check_bounds(NAME, version)
     text = version.strip(_SPACE)
     if not text:
         raise _fail(version, "version string is empty")

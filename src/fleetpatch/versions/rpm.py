@@ -28,7 +28,7 @@ import functools
 import re
 
 from fleetpatch.errors import VersionError
-from fleetpatch.versions.base import FunctionScheme, sign
+from fleetpatch.versions.base import FunctionScheme, check_bounds, shown, sign
 
 NAME = "rpm"
 _TOKEN = re.compile(r"([0-9]+)|([A-Za-z]+)|(~)|(\^)")
@@ -41,6 +41,7 @@ Key = tuple[FieldKey, FieldKey, tuple[int, FieldKey]]
 @functools.lru_cache(maxsize=262144)
 def field_key(text: str) -> FieldKey:
     """Key of one version field (epoch, version or release) that sorts like `rpmvercmp`."""
+    check_bounds(NAME, text)
     out: list[int | str] = []
     for digits, letters, tilde, _caret in _TOKEN.findall(text):
         if digits:
@@ -89,13 +90,15 @@ def compare(a: str, b: str) -> int:
 
 
 def validate(version: str) -> None:
-    """Raise VersionError for an empty string, blanks, or an empty version field."""
+    """Raise VersionError for an empty string, blanks, an empty version field, or a version too
+    long (or with a numeric part too long) to be real."""
     if not version:
         raise VersionError(f"invalid rpm version {version!r}: version string is empty")
+    check_bounds(NAME, version)
     if any(ch.isspace() for ch in version):
-        raise VersionError(f"invalid rpm version {version!r}: version string has spaces")
+        raise VersionError(f"invalid rpm version {shown(version)}: version string has spaces")
     if not split_evr(version)[1]:
-        raise VersionError(f"invalid rpm version {version!r}: version field is empty")
+        raise VersionError(f"invalid rpm version {shown(version)}: version field is empty")
 
 
 SCHEME = FunctionScheme(NAME, compare, key, validate)
