@@ -60,6 +60,10 @@ class Overview:
     owners: tuple[Rollup, ...]
     trend: tuple[HistoryPoint, ...]
     evaluation: EvaluationInfo | None
+    unevaluable: int = 0
+    """Hosts some of whose packages could not be evaluated (they count as `unknown`)."""
+    unevaluable_first: tuple[tuple[str, str], ...] = ()
+    """The first of them by name, with the reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,9 +116,18 @@ def overview(
         repo = EvaluationRepository(session)
         evaluation = repo.latest()
         trend = _trend(repo, "fleet", FLEET_KEY, evaluation)
+        unevaluable, first = repo.problems()
     buckets = _with_empty_buckets(policy, figures.by_bucket())
     lines = tuple(_bucket_line(policy, r, now) for r in buckets)
-    return Overview(figures.fleet(), lines, figures.by_owner(), tuple(trend), evaluation)
+    return Overview(
+        figures.fleet(),
+        lines,
+        figures.by_owner(),
+        tuple(trend),
+        evaluation,
+        unevaluable=unevaluable,
+        unevaluable_first=tuple(first),
+    )
 
 
 AUTO_FORECAST_HOSTS = 2000

@@ -21,7 +21,7 @@ from fleetpatch.advisories.index import AdvisoryIndex
 from fleetpatch.catalog.candidates import CatalogIndex
 from fleetpatch.errors import NotFoundError
 from fleetpatch.exposure.drift import canonical_levels
-from fleetpatch.exposure.evaluate import FleetEvaluation
+from fleetpatch.exposure.evaluate import FleetEvaluation, unevaluable, with_problem
 from fleetpatch.exposure.evaluate import evaluate_fleet as evaluate_pure
 from fleetpatch.exposure.facts import (
     PackageFacts,
@@ -142,6 +142,7 @@ def evaluate_fleet(
         sources = upstream.sources(policy, _package_names(versions.values()), now)
         say("evaluating")
         result = evaluate_pure(hosts, sets, versions, policy=policy, sources=sources, now=now)
+        _log_problems(result.hosts)
         say(f"writing {len(result.hosts)} host states")
         info = EvaluationInfo(
             id=0,
@@ -164,6 +165,20 @@ def evaluate_fleet(
     info = replace(info, id=evaluation_id, seconds=seconds)
     log.info("evaluated %d hosts in %.2f s", len(hosts), seconds)
     return EvaluationSummary(info, result.fleet, result.by_bucket, result.by_owner)
+
+
+def _log_problems(statuses: Sequence[HostStatus]) -> None:
+    """Once per evaluation, not once per host: which hosts could not be wholly evaluated."""
+    hurt = [s for s in statuses if s.problem]
+    if hurt:
+        names = ", ".join(s.hostname for s in hurt[:5]) + (" ..." if len(hurt) > 5 else "")
+        log.warning(
+            "%d host(s) could not be wholly evaluated and are 'unknown' (%s); first: %s: %s",
+            len(hurt),
+            names,
+            hurt[0].hostname,
+            hurt[0].problem,
+        )
 
 
 def _package_names(versions: Iterable[PackageVersion]) -> set[tuple[str, str]]:
@@ -224,9 +239,12 @@ def evaluate_host_now(
             facts = _facts_for(
                 session, policy, members, header.arch, header.ecosystem, upstream, now
             )
-            versions = PackageRepository(session).versions(members[header.package_set_id])
-            table = FactTable.build(facts, header.arch, shadowing(versions))
-            summary = summarise_set(members[header.package_set_id], table)
+            set_ids = members[header.package_set_id]
+            versions = PackageRepository(session).versions(set_ids)
+            bad = unevaluable(versions, set_ids)
+            clean = {vid: v for vid, v in versions.items() if vid not in bad}
+            table = FactTable.build(facts, header.arch, shadowing(clean))
+            summary = with_problem(summarise_set(set_ids, table), set_ids, bad, versions)
             latest = repo.latest()
             if latest is not None:
                 repo.add_summary(
@@ -249,6 +267,7 @@ def _facts_for(
 ) -> dict[tuple[str, int], PackageFacts]:
     ids = {vid for ms in members.values() for vid in ms}
     versions = PackageRepository(session).versions(ids)
+    ids -= unevaluable(versions, ids).keys()  # left out: see fleetpatch.exposure.evaluate
     upstream = upstream or load_upstream(session, [ecosystem], versions.values())
     sources = upstream.sources(policy, _package_names(versions.values()), now)
     return package_facts({arch: ids}, versions, sources=sources, now=now)
@@ -294,11 +313,14 @@ def set_facts(
     by_arch: dict[str, set[int]] = {}
     for set_id, arch in keys:
         by_arch.setdefault(arch, set()).update(members.get(set_id, ()))
+    bad = unevaluable(versions, every)  # left out: see fleetpatch.exposure.evaluate
+    if bad:
+        by_arch = {arch: ids - bad.keys() for arch, ids in by_arch.items()}
     facts = package_facts(by_arch, versions, sources=sources, now=now)
-    shadows = shadowing(versions)
+    shadows = shadowing({vid: v for vid, v in versions.items() if vid not in bad})
     rows: dict[tuple[int, str], PackageRows] = {}
     for set_id, arch in keys:
-        ids = set(members.get(set_id, ()))
+        ids = set(members.get(set_id, ())) - bad.keys()
         rows[(set_id, arch)] = sorted(
             ((versions[vid], facts[(arch, vid)]) for vid in ids if not shadowed(vid, ids, shadows)),
             key=lambda pair: (pair[0].name, pair[0].arch),

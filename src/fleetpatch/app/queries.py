@@ -18,6 +18,7 @@ from fleetpatch.advisories.records import LEVELS, Advisory, Finding
 from fleetpatch.app.evaluate import PackageRows, Upstream, host_facts, load_upstream
 from fleetpatch.errors import NotFoundError, VersionError
 from fleetpatch.exposure.drift import canonical_levels
+from fleetpatch.exposure.evaluate import unevaluable
 from fleetpatch.exposure.facts import PackageFacts, known_suites, match_triple
 from fleetpatch.exposure.host_states import reboot_status
 from fleetpatch.exposure.rollups import Rollup
@@ -354,11 +355,13 @@ def drift_report(
         members = fleet.set_members(hosts_per_set)
         versions = {v.id: v for v in PackageRepository(session).distinct_versions()}
         upstream = upstream or load_upstream(session, {v.ecosystem for v in versions.values()})
+    for vid in unevaluable(versions, versions.keys()):  # see fleetpatch.exposure.evaluate
+        del versions[vid]
     counts: defaultdict[int, int] = defaultdict(int)
     for sid, ids in members.items():
         n = hosts_per_set[sid]
         for vid in ids:
-            if package is None or versions[vid].name == package:
+            if vid in versions and (package is None or versions[vid].name == package):
                 counts[vid] += n
     per_package: defaultdict[tuple[str, str], dict[str, int]] = defaultdict(dict)
     for vid, n in counts.items():

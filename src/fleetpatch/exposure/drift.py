@@ -158,8 +158,12 @@ def drift_of(
         if level is None:
             drifts[key] = Drift(None, None)
             continue
-        scheme = scheme_for_ecosystem(ecosystem)
-        installed, canonical = sort_key(scheme, version), sort_key(scheme, level.version)
+        try:
+            scheme = scheme_for_ecosystem(ecosystem)
+            installed, canonical = sort_key(scheme, version), sort_key(scheme, level.version)
+        except InputError:  # a version its scheme rejects cannot be placed against the level
+            drifts[key] = Drift(None, None)
+            continue
         direction: Direction | None = None
         if installed < canonical:
             direction = "behind"

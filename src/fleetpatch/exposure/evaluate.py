@@ -10,21 +10,27 @@ Evaluation is the hot path, so it works in three tiers and never per host × pac
    and its bucket's SLAs. Rollups by bucket and owner are sums over tier 3.
 
 Every state is derived here from the latest evidence at `now`; nothing is latched.
+
+One bad input never stops the rest: a stored version its ecosystem's scheme rejects (from before
+ingest checked versions, or from a store written by hand) is left out of every figure, and the
+package sets holding it carry the reason (`SetSummary.problem`), which makes their hosts `unknown`.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from fleetpatch.errors import InputError
 from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts, shadowing
 from fleetpatch.exposure.inputs import HostInput, VersionInput
 from fleetpatch.exposure.rollups import Rollup, rollup, total
 from fleetpatch.exposure.sets import FactTable, SetSummary, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
 from fleetpatch.policy.records import Policy
+from fleetpatch.versions import scheme, scheme_for_ecosystem
 
 SetKey = tuple[int, str]  # (package set id, host native architecture)
 
@@ -50,10 +56,19 @@ def evaluate_fleet(
 ) -> FleetEvaluation:
     """Evaluate every host. `sets` maps a package set id to its member version ids."""
     wanted = _set_keys(hosts)
-    facts = package_facts(_members_by_arch(wanted, sets), versions, sources=sources, now=now)
-    shadows = shadowing(versions)
+    members = _members_by_arch(wanted, sets)
+    bad = unevaluable(versions, {vid for ids in members.values() for vid in ids})
+    if bad:
+        members = {arch: ids - bad.keys() for arch, ids in members.items()}
+    facts = package_facts(members, versions, sources=sources, now=now)
+    shadows = shadowing({vid: v for vid, v in versions.items() if vid not in bad})
     tables = {arch: FactTable.build(facts, arch, shadows) for arch in {a for _, a in wanted}}
-    summaries = {key: summarise_set(sets.get(key[0], ()), tables[key[1]]) for key in wanted}
+    summaries = {
+        key: with_problem(
+            summarise_set(sets.get(key[0], ()), tables[key[1]]), sets.get(key[0], ()), bad, versions
+        )
+        for key in wanted
+    }
     statuses = tuple(
         evaluate_host(h, summaries[(h.package_set_id, h.arch)], policy=policy, now=now)
         for h in hosts
@@ -66,6 +81,40 @@ def evaluate_fleet(
         sets=summaries,
         facts=facts,
     )
+
+
+def unevaluable(versions: Mapping[int, VersionInput], ids: Iterable[int]) -> dict[int, str]:
+    """The version ids among `ids` that cannot be evaluated, each with the reason: an ecosystem
+    without a version scheme, or a version or source version its scheme rejects."""
+    bad: dict[int, str] = {}
+    for vid in ids:
+        v = versions[vid]
+        try:
+            check = scheme(scheme_for_ecosystem(v.ecosystem)).validate
+            check(v.version)
+            if v.source_version:
+                check(v.source_version)
+        except InputError as exc:  # VersionError is an InputError
+            bad[vid] = str(exc)
+    return bad
+
+
+def with_problem(
+    summary: SetSummary,
+    members: Iterable[int],
+    bad: Mapping[int, str],
+    versions: Mapping[int, VersionInput],
+) -> SetSummary:
+    """`summary` with the reason its set could not be wholly evaluated, if it could not."""
+    if not bad:
+        return summary
+    found = [vid for vid in members if vid in bad]
+    if not found:
+        return summary
+    first = found[0]
+    more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
+    problem = f"package {versions[first].name}: {bad[first]}{more}"
+    return replace(summary, problem=problem)
 
 
 def _set_keys(hosts: Iterable[HostInput]) -> set[SetKey]:

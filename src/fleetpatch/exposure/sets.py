@@ -25,6 +25,9 @@ class SetSummary:
     no_fix: int = 0
     by_severity: Mapping[str, int] = field(default_factory=dict)
     drifted: int = 0
+    problem: str = ""
+    """Why some of the set's packages could not be evaluated (empty when all could): their
+    figures leave those packages out, and its hosts' update state is `unknown`."""
 
     @property
     def worst_severity(self) -> str | None:

@@ -50,6 +50,11 @@ class HostStatus:
     labels: Mapping[str, str] = field(default_factory=dict)
 
     @property
+    def problem(self) -> str:
+        """Why this host could not be wholly evaluated ("" when it could)."""
+        return self.summary.problem
+
+    @property
     def days_behind_mean(self) -> float:
         s = self.summary
         return s.days_behind_sum / s.known if s.known else 0.0
@@ -72,7 +77,10 @@ class HostStatus:
 
 
 def update_state(summary: SetSummary, sla: Sla) -> UpdateState:
-    """From the catalog when it offers the host's packages; from fixed advisories otherwise."""
+    """From the catalog when it offers the host's packages; from fixed advisories otherwise;
+    `unknown` when some of its packages could not be evaluated."""
+    if summary.problem:
+        return "unknown"
     if summary.known == 0:
         return "behind" if summary.fix_available else "unknown"
     if summary.outdated == 0 and not summary.fix_available:

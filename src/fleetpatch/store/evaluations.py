@@ -168,6 +168,19 @@ class EvaluationRepository:
         row = self._session.get(SetSummaryRow, (set_id, arch))
         return None if row is None else summary_from_dict(row.summary)
 
+    def problems(self, limit: int = 10) -> tuple[int, list[tuple[str, str]]]:
+        """Hosts that could not be wholly evaluated: how many, and the first `limit` of them
+        (hostname, reason) by name."""
+        has_problem = HostStatusRow.problem != ""
+        count = self._session.scalar(select(func.count()).where(has_problem)) or 0
+        rows = self._session.execute(
+            select(HostStatusRow.hostname, HostStatusRow.problem)
+            .where(has_problem)
+            .order_by(HostStatusRow.hostname)
+            .limit(limit)
+        ).all()
+        return count, [(name, problem) for name, problem in rows]
+
     def status(self, hostname: str) -> HostStatus | None:
         row = self._session.scalars(
             select(HostStatusRow).where(HostStatusRow.hostname == hostname)
@@ -322,6 +335,7 @@ def _status_row(status: HostStatus, ref: HostRef, evaluated_at: datetime) -> dic
         "drifted": s.drifted,
         "sla_breaches": list(status.sla_breaches),
         "breached": bool(status.sla_breaches),
+        "problem": s.problem,
     }
 
 
@@ -351,6 +365,7 @@ def status_from_row(row: HostStatusRow) -> HostStatus:
         no_fix=row.no_fix,
         by_severity=by_severity,
         drifted=row.drifted,
+        problem=row.problem,
     )
     return HostStatus(
         hostname=row.hostname,

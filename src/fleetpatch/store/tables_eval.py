@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetpatch.store.tables import Base
@@ -112,6 +112,8 @@ class HostStatusRow(Base):
     drifted: Mapped[int] = mapped_column(Integer)
     sla_breaches: Mapped[list[str]] = mapped_column(JSON)
     breached: Mapped[bool] = mapped_column()
+    # Why some of the host's packages could not be evaluated ("" when all could).
+    problem: Mapped[str] = mapped_column(Text, default="", server_default="")
 
 
 class ApiTokenRow(Base):

@@ -136,6 +136,7 @@ class HostStatusOut(BaseModel):
     advisories: int
     drifted: int
     sla_breaches: list[str]
+    problem: str = ""  # why some packages could not be evaluated ("" when all could)
 
 
 class HostPageOut(BaseModel):
@@ -172,7 +173,7 @@ class ReportOut(BaseModel):
     collected_at: datetime
     received_at: datetime
     package_count: int
-    kernel_running: str
+    kernel_running: str | None  # a report may leave it out (the schema allows it)
     boot_time: datetime | None
 
 
@@ -184,7 +185,7 @@ class HostOut(BaseModel):
     arch: str
     image: str | None
     labels: dict[str, str]
-    kernel_running: str
+    kernel_running: str | None
     kernels_installed: list[str]
     boot_time: datetime | None
     reboot_flag: bool | None
@@ -278,6 +279,7 @@ def status_out(s: HostStatus) -> HostStatusOut:
         advisories=s.summary.advisories,
         drifted=s.summary.drifted,
         sla_breaches=list(s.sla_breaches),
+        problem=s.problem,
     )
 
 
