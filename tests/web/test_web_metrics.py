@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from web_support import HOSTS, NOW, Tokens, bearer, report_json
 
+from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.web.metrics import METRICS
@@ -54,6 +57,21 @@ def test_figures_equal_the_rollups(client: TestClient, store: Store) -> None:
     assert high == sum(r.critical_or_high for r in by_bucket.values()) > 0
     (stamp,) = scraped["fleetpatch_last_evaluation_timestamp_seconds"]
     assert stamp[1] == NOW.timestamp()
+
+
+def test_durations_are_the_rollups_days_in_seconds(client: TestClient, store: Store) -> None:
+    scraped = scrape(client)
+    with store.session() as session:
+        by_bucket = {r.key or "": r for r in EvaluationRepository(session).rollups("bucket")}
+    days: dict[str, Callable[[Rollup], float]] = {
+        "fleetpatch_behind_mean_seconds": lambda r: r.days_behind_mean,
+        "fleetpatch_behind_max_seconds": lambda r: r.days_behind_max,
+        "fleetpatch_uptime_max_seconds": lambda r: r.max_uptime_days or 0.0,
+    }
+    for name, of in days.items():
+        got = {labels["bucket"]: value for labels, value in scraped[name]}
+        assert got == pytest.approx({k: of(r) * 86400 for k, r in by_bucket.items()}), name
+        assert max(got.values()) > 86400, name  # a fleet weeks behind, not a fraction of a day
 
 
 def test_scrape_reads_current_figures(client: TestClient, tokens: Tokens) -> None:
