@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from web_support import HOSTS, NOW, Tokens, bearer, report_json
+from web_support import HOSTS, NOW, Tokens, bearer, report_json, require_tool
 
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.store import Store
@@ -72,6 +73,25 @@ def test_durations_are_the_rollups_days_in_seconds(client: TestClient, store: St
         got = {labels["bucket"]: value for labels, value in scraped[name]}
         assert got == pytest.approx({k: of(r) * 86400 for k, r in by_bucket.items()}), name
         assert max(got.values()) > 86400, name  # a fleet weeks behind, not a fraction of a day
+
+
+@pytest.mark.oracle
+def test_promtool_finds_nothing_to_report(client: TestClient) -> None:
+    """Prometheus's own linter (names, units, suffixes, help, format) over a real scrape."""
+    promtool = require_tool("promtool")
+    body = client.get("/metrics").text
+    (hosts,) = (f for f in text_string_to_metric_families(body) if f.name == "fleetpatch_hosts")
+    assert sum(s.value for s in hosts.samples) == HOSTS  # a non-empty, evaluated fleet
+    checked = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=body,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    findings = checked.stdout + checked.stderr
+    assert (checked.returncode, findings) == (0, ""), findings
 
 
 def test_scrape_reads_current_figures(client: TestClient, tokens: Tokens) -> None:
