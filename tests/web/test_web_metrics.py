@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from web_support import HOSTS, NOW, Tokens, bearer, report_json
+from web_support import HOSTS, NOW, Tokens, bearer, report_json, require_tool
 
+from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.web.metrics import METRICS
@@ -56,6 +60,40 @@ def test_figures_equal_the_rollups(client: TestClient, store: Store) -> None:
     assert stamp[1] == NOW.timestamp()
 
 
+def test_durations_are_the_rollups_days_in_seconds(client: TestClient, store: Store) -> None:
+    scraped = scrape(client)
+    with store.session() as session:
+        by_bucket = {r.key or "": r for r in EvaluationRepository(session).rollups("bucket")}
+    days: dict[str, Callable[[Rollup], float]] = {
+        "fleetpatch_behind_mean_seconds": lambda r: r.days_behind_mean,
+        "fleetpatch_behind_max_seconds": lambda r: r.days_behind_max,
+        "fleetpatch_uptime_max_seconds": lambda r: r.max_uptime_days or 0.0,
+    }
+    for name, of in days.items():
+        got = {labels["bucket"]: value for labels, value in scraped[name]}
+        assert got == pytest.approx({k: of(r) * 86400 for k, r in by_bucket.items()}), name
+        assert max(got.values()) > 86400, name  # a fleet weeks behind, not a fraction of a day
+
+
+@pytest.mark.oracle
+def test_promtool_finds_nothing_to_report(client: TestClient) -> None:
+    """Prometheus's own linter (names, units, suffixes, help, format) over a real scrape."""
+    promtool = require_tool("promtool")
+    body = client.get("/metrics").text
+    (hosts,) = (f for f in text_string_to_metric_families(body) if f.name == "fleetpatch_hosts")
+    assert sum(s.value for s in hosts.samples) == HOSTS  # a non-empty, evaluated fleet
+    checked = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=body,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    findings = checked.stdout + checked.stderr
+    assert (checked.returncode, findings) == (0, ""), findings
+
+
 def test_scrape_reads_current_figures(client: TestClient, tokens: Tokens) -> None:
     before = sum(v for _, v in scrape(client)["fleetpatch_hosts"])
     posted = client.post(
@@ -75,17 +113,84 @@ def _queries(dashboard: dict[str, object]) -> list[tuple[str, str]]:
     return out
 
 
+# Enough of PromQL to find the metric names in an expression: strings, label matchers and
+# grouping label lists are dropped, functions are names followed by "(", and a name glued to a
+# digit, "$" or "." is a duration, a number or a Grafana variable, not a metric.
+_STRING = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`""")
+_NAME_MATCHER = re.compile(r"""__name__\s*=\s*("(?:[^"\\]|\\.)*")""")
+_GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)")
+_IDENTIFIER = re.compile(r"(?<![\w:.$])[a-zA-Z_:][\w:]*(?![\w:]|\s*\()")
+_KEYWORDS = {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan"}
+_SERIES_SUFFIXES = ("_bucket", "_sum", "_count")
+
+
+def metric_names(expr: str) -> set[str]:
+    """Every metric an expression selects, by name."""
+    named = {json.loads(m) for m in _NAME_MATCHER.findall(expr)}
+    bare = _GROUPING.sub(" ", re.sub(r"\{[^}]*\}", " ", _STRING.sub('""', expr)))
+    return named | {n for n in _IDENTIFIER.findall(bare) if n.lower() not in _KEYWORDS}
+
+
+@pytest.mark.parametrize(
+    ("expr", "names"),
+    [
+        ("fleetpatch_hosts", {"fleetpatch_hosts"}),
+        ('sum(fleetpatch_hosts{bucket=""}) or vector(0)', {"fleetpatch_hosts"}),
+        (
+            "100 * sum by (bucket) (fleetpatch_hosts_patched) / clamp_min(sum by (bucket) "
+            "(fleetpatch_hosts), 1)",
+            {"fleetpatch_hosts_patched", "fleetpatch_hosts"},
+        ),
+        (
+            'histogram_quantile(0.9, sum by (le) (rate(fleetpatch_x_bucket{le!="+Inf"}[5m])))'
+            " / on (bucket) group_left (owner) fleetpatch_y2 offset 1h > bool 1e3",
+            {"fleetpatch_x_bucket", "fleetpatch_y2"},
+        ),
+        ('rate(up[$__rate_interval]) and {__name__="fleetpatch_z"}', {"up", "fleetpatch_z"}),
+        ('label_replace(a:b:rate5m, "dst", "$1", "src", "(fleetpatch_.*)")', {"a:b:rate5m"}),
+    ],
+)
+def test_metric_names_reads_promql(expr: str, names: set[str]) -> None:
+    assert metric_names(expr) == names
+
+
+def exported_families(client: TestClient) -> tuple[dict[str, str], set[str]]:
+    """The scrape's families (name → type) and every sample name in it."""
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    families = list(text_string_to_metric_families(response.text))
+    return {f.name: f.type for f in families}, {s.name for f in families for s in f.samples}
+
+
+def series_base(name: str, families: dict[str, str]) -> str:
+    """A histogram's or summary's `_bucket`/`_sum`/`_count` series counts as its family."""
+    for suffix in _SERIES_SUFFIXES:
+        base = name.removesuffix(suffix)
+        if base != name and families.get(base) in {"histogram", "summary", "gaugehistogram"}:
+            return base
+    return name
+
+
+def test_histogram_and_summary_series_count_as_their_family() -> None:
+    families = {"fleetpatch_x": "histogram", "fleetpatch_y": "summary", "fleetpatch_z": "gauge"}
+    assert series_base("fleetpatch_x_bucket", families) == "fleetpatch_x"
+    assert series_base("fleetpatch_y_count", families) == "fleetpatch_y"
+    assert series_base("fleetpatch_y_sum", families) == "fleetpatch_y"
+    assert series_base("fleetpatch_z_count", families) == "fleetpatch_z_count"  # not a series
+
+
 def test_grafana_panels_use_exactly_the_exported_metrics(client: TestClient) -> None:
     dashboard = json.loads(DASHBOARD.read_text(encoding="utf-8"))
     queries = _queries(dashboard)
     assert len(queries) >= len(dashboard["panels"])
+    families, samples = exported_families(client)
     used: set[str] = set()
     for title, expr in queries:
-        names = set(re.findall(r"\bfleetpatch_[a-z_]+\b", expr))
-        assert names, f"panel {title!r} queries no fleetpatch metric: {expr}"
-        assert names <= set(METRICS), (
-            f"panel {title!r} names unknown metrics {names - set(METRICS)}"
-        )
+        names = {series_base(n, families) for n in metric_names(expr)}
+        assert names, f"panel {title!r} queries no metric: {expr}"
+        foreign = {n for n in names if not n.startswith("fleetpatch_")}
+        assert not foreign, f"panel {title!r} reads metrics fleetpatch does not export: {foreign}"
+        unknown = names - set(families) - samples
+        assert not unknown, f"panel {title!r} names metrics /metrics does not export: {unknown}"
         used |= names
     assert used == set(METRICS)  # every exported metric has a panel
-    assert used <= set(scrape(client))

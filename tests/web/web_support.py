@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+import pytest
 
 from fleetpatch.inventory.schema import report_to_dict
 from fleetpatch.simulate.fleet import generate_fleet
@@ -31,3 +35,14 @@ def report_json(hostname: str, *, seed: int = 11, hours: int = 1) -> dict[str, o
     data = report_to_dict(base)
     data["hostname"] = hostname
     return data
+
+
+def require_tool(name: str) -> str:
+    """The oracle tool's path; skip when it is absent, fail under FLEETPATCH_REQUIRE_ORACLES=1."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed"
+        if os.environ.get("FLEETPATCH_REQUIRE_ORACLES") == "1":
+            pytest.fail(f"{message} and FLEETPATCH_REQUIRE_ORACLES=1")
+        pytest.skip(message)
+    return path

@@ -4,8 +4,9 @@ The collector reads the rollups (one aggregate scan of `host_status`) when Prome
 the figures are as current as the last evaluation or ingested report, and nothing is kept in
 process memory between scrapes. Labels are bounded: `bucket` and `owner` (from the policy; an
 unclassified host has both empty), `state` (the four update states) and `severity` (the advisory
-levels). Never a host or an advisory as a label. `METRICS` lists every exported name; the Grafana
-dashboard and docs/metrics.md use exactly these.
+levels). Never a host or an advisory as a label. Durations are in seconds, Prometheus's base
+unit, so `promtool check metrics` has nothing to report. `METRICS` lists every exported name; the
+Grafana dashboard and docs/metrics.md use exactly these.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.status_queries import StatusQueries
 
+# The rollups count in days; Prometheus's convention (and promtool) wants base units, so the
+# durations are exported in seconds and dashboards scale them for display.
+_SECONDS_PER_DAY = 86_400.0
+
 _ROLLUP_GAUGES: tuple[tuple[str, str, Callable[[Rollup], float]], ...] = (
     ("fleetpatch_hosts", "Hosts in the bucket.", lambda r: r.hosts),
     ("fleetpatch_hosts_patched", "Hosts current and running it.", lambda r: r.patched),
@@ -34,15 +39,19 @@ _ROLLUP_GAUGES: tuple[tuple[str, str, Callable[[Rollup], float]], ...] = (
     ("fleetpatch_hosts_drifted", "Hosts off the canonical level.", lambda r: r.drifted),
     ("fleetpatch_hosts_sla_breached", "Hosts breaching an SLA.", lambda r: r.sla_breaches),
     (
-        "fleetpatch_days_behind_mean",
-        "Mean days behind upstream over package instances.",
-        lambda r: r.days_behind_mean,
+        "fleetpatch_behind_mean_seconds",
+        "Mean time behind upstream over package instances, in seconds.",
+        lambda r: r.days_behind_mean * _SECONDS_PER_DAY,
     ),
-    ("fleetpatch_days_behind_max", "Max days behind upstream.", lambda r: r.days_behind_max),
     (
-        "fleetpatch_uptime_max_days",
-        "Longest uptime in days.",
-        lambda r: r.max_uptime_days or 0.0,
+        "fleetpatch_behind_max_seconds",
+        "Longest time a package is behind upstream, in seconds.",
+        lambda r: r.days_behind_max * _SECONDS_PER_DAY,
+    ),
+    (
+        "fleetpatch_uptime_max_seconds",
+        "Longest uptime, in seconds.",
+        lambda r: (r.max_uptime_days or 0.0) * _SECONDS_PER_DAY,
     ),
 )
 METRICS: tuple[str, ...] = (
