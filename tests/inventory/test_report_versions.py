@@ -49,9 +49,7 @@ def test_a_package_version_dpkg_refuses_names_its_field(version: str, why: str) 
 
 def test_a_million_digit_version_is_refused_in_a_short_line() -> None:
     message = rejection(report({"name": "curl", "version": "9" * 1_000_000}))
-    assert message.startswith("packages[1].version: invalid dpkg version '999")
-    assert message.endswith("(1000000 characters): longer than 1024 characters")
-    assert len(message) < 200
+    assert message == "packages[1].version: String should have at most 255 characters"
 
 
 def test_a_numeric_part_past_64_digits_is_refused() -> None:
@@ -95,7 +93,7 @@ def test_real_kernel_releases_are_accepted(release: str) -> None:
         ({"running": "6.1 0"}, "kernel.running"),
         ({"running": "linux"}, "kernel.running"),
         ({"installed": ["6.1.0-18-amd64", "6.1.0\n"]}, "kernel.installed[1]"),
-        ({"installed": ["6" * 300]}, "kernel.installed[0]"),
+        ({"installed": ["6.1.0-18-amd64 "]}, "kernel.installed[0]"),
     ],
 )
 def test_a_kernel_release_unlike_uname_is_refused(kernel: dict[str, Any], field: str) -> None:
@@ -105,3 +103,34 @@ def test_a_kernel_release_unlike_uname_is_refused(kernel: dict[str, Any], field:
 def test_a_report_without_a_running_kernel_is_still_fine() -> None:
     parse_report(report(kernel={"running": None}))
     parse_report(report())
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        ("hostname", "..", "hostname: '..' cannot name a host"),
+        ("hostname", ".", "hostname: '.' cannot name a host"),
+        ("hostname", "db-01\nroot", "hostname: String should match pattern '^[A-Za-z0-9._-]+$'"),
+        ("hostname", "h" * 254, "hostname: String should have at most 253 characters"),
+        ("hostname", "h" * 1_000_007, "hostname: String should have at most 253 characters"),
+        ("ecosystem", "D" * 1_000_000, "ecosystem: String should have at most 64 characters"),
+        ("machine_id", "m" * 256, "machine_id: String should have at most 255 characters"),
+        ("labels", {"a\nb": "x"}, "labels['a\\nb'] (the key): String should match pattern"),
+        ("labels", {"role": "db\x00"}, "labels.role: String should match pattern"),
+        (
+            "labels",
+            {f"k{i}": "v" for i in range(129)},
+            "labels: Dictionary should have at most 128",
+        ),
+    ],
+)
+def test_identity_fields_are_bounded(field: str, value: object, expected: str) -> None:
+    message = rejection(report(**{field: value}))
+    assert message.startswith(expected)
+    assert "\n" not in message  # always one line
+    assert len(message) < 300
+
+
+def test_real_hostnames_and_labels_are_accepted() -> None:
+    for name in ("db-01", "db-01.prod.example.com", "ip-10-0-3-17.ec2.internal", "WEB_02", "a..b"):
+        parse_report(report(hostname=name, labels={"app.kubernetes.io/name": "web", "tier": ""}))

@@ -67,7 +67,16 @@ def _text_or_datetime(value: object) -> object:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_or_datetime), Field(strict=False)]
 CollectorKind = Literal["local", "root", "ssh", "k8s", "aws"]
-Name = Annotated[str, Field(min_length=1)]
+Name = Annotated[str, Field(min_length=1, max_length=255)]
+Short = Annotated[str, Field(max_length=64)]
+Text = Annotated[str, Field(max_length=255)]
+Hostname = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[A-Za-z0-9._-]+$")]
+"""What a hostname can be (letters, digits, `.`, `_`, `-`; not `.` or `..`, see `check_report`):
+it names a page and a URL path."""
+LabelKey = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[^\x00-\x1f\x7f]+$")]
+LabelValue = Annotated[str, Field(max_length=1024, pattern=r"^[^\x00-\x1f\x7f]*$")]
+MAX_PACKAGES = 50_000
+"""Far more than any real host (a full Debian desktop has ~3,000 packages)."""
 
 
 class _PackageSchema:
@@ -81,11 +90,18 @@ class _PackageSchema:
     def __get_pydantic_core_schema__(
         cls, source: type[Any], handler: GetCoreSchemaHandler
     ) -> core_schema.CoreSchema:
-        required = core_schema.str_schema(min_length=1, strict=True)
-        optional = core_schema.with_default_schema(core_schema.str_schema(strict=True), default="")
+        required = core_schema.str_schema(min_length=1, max_length=255, strict=True)
+        optional = core_schema.with_default_schema(
+            core_schema.str_schema(max_length=255, strict=True), default=""
+        )
+        arch = core_schema.with_default_schema(
+            core_schema.str_schema(max_length=32, strict=True), default=""
+        )
         names = ["name", "version", "arch", "source", "source_version"]
         fields = [
-            core_schema.dataclass_field(n, required if n in ("name", "version") else optional)
+            core_schema.dataclass_field(
+                n, required if n in ("name", "version") else arch if n == "arch" else optional
+            )
             for n in names
         ]
         args = core_schema.dataclass_args_schema("Package", fields, extra_behavior="forbid")
@@ -105,29 +121,29 @@ PackageItem = Annotated[Package, _PackageSchema]
 
 @with_config(_STRICT)
 class OsDict(TypedDict):
-    id: Name
-    version_id: NotRequired[str]
-    codename: NotRequired[str]
-    pretty_name: NotRequired[str]
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    version_id: NotRequired[Short]
+    codename: NotRequired[Short]
+    pretty_name: NotRequired[Text]
 
 
 @with_config(_STRICT)
 class KernelDict(TypedDict):
     running: NotRequired[str | None]
-    installed: NotRequired[list[Name]]
+    installed: NotRequired[Annotated[list[Name], Field(max_length=256)]]
 
 
 @with_config(_STRICT)
 class RebootDict(TypedDict):
     flag: NotRequired[bool | None]
     since: NotRequired[Timestamp | None]
-    packages: NotRequired[list[Name]]
+    packages: NotRequired[Annotated[list[Name], Field(max_length=MAX_PACKAGES)]]
 
 
 @with_config(_STRICT)
 class ImageDict(TypedDict):
-    id: NotRequired[str]
-    name: NotRequired[str]
+    id: NotRequired[Text]
+    name: NotRequired[Text]
 
 
 @with_config(
@@ -137,19 +153,19 @@ class ReportDict(TypedDict):
     """What one host says about itself: identity, OS, packages, kernels, boot and reboot facts."""
 
     schema: Literal["fleetpatch.report/v1"]
-    hostname: Name
+    hostname: Hostname
     collected_at: Timestamp
     os: OsDict
-    ecosystem: Name
-    packages: list[PackageItem]
-    machine_id: NotRequired[str]
-    arch: NotRequired[str]
+    ecosystem: Annotated[str, Field(min_length=1, max_length=64)]
+    packages: Annotated[list[PackageItem], Field(max_length=MAX_PACKAGES)]
+    machine_id: NotRequired[Text]
+    arch: NotRequired[Annotated[str, Field(max_length=32)]]
     kernel: NotRequired[KernelDict]
     boot_time: NotRequired[Timestamp | None]
-    boot_id: NotRequired[str]
+    boot_id: NotRequired[Short]
     reboot_required: NotRequired[RebootDict]
     image: NotRequired[ImageDict | None]
-    labels: NotRequired[dict[Name, str]]
+    labels: NotRequired[Annotated[dict[LabelKey, LabelValue], Field(max_length=128)]]
     collector: NotRequired[CollectorKind]
 
 
@@ -181,6 +197,8 @@ def parse_report_json(raw: str | bytes) -> HostReport:
 def check_report(data: ReportDict) -> None:
     """What the shape cannot say: a known ecosystem, versions valid under its scheme, kernel
     releases that look like `uname -r`. `ReportError` names the first bad field."""
+    if data["hostname"] in (".", ".."):
+        raise ReportError(f"hostname: {data['hostname']!r} cannot name a host")
     ecosystem = data["ecosystem"]
     try:
         validate = scheme(scheme_for_ecosystem(ecosystem)).validate
@@ -227,8 +245,18 @@ def _one_line(exc: ValidationError) -> str:
 def _path(loc: tuple[int | str, ...]) -> str:
     text = ""
     for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part == "[key]":  # pydantic's marker: the problem is the mapping's key itself
+            text += " (the key)"
+        elif not _PLAIN_KEY.fullmatch(part):  # a label key from the report: quoted, cut short
+            text += f"[{shown(part)}]"
+        else:
+            text += f".{part}" if text else part
     return text
+
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def _to_record(data: ReportDict) -> HostReport:

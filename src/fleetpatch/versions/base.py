@@ -20,8 +20,9 @@ from typing import Any, Protocol
 
 from fleetpatch.errors import VersionError
 
-MAX_LENGTH = 1024
-"""No packaging system's real versions come near this; a longer string is an attack or a bug."""
+MAX_LENGTH = 255
+"""No packaging system's real versions come near this (the store's version columns hold 255); a
+longer string is an attack or a bug."""
 MAX_DIGITS = 64
 """Longest numeric part (run of digits) a version may have: real ones have up to ~20 (dates and
 times run together); a longer run would be slow to convert, or refused by Python's `int`."""
