@@ -49,6 +49,12 @@ def install(app: FastAPI) -> None:
     async def on_http(request: Request, exc: StarletteHTTPException) -> Response:
         return respond(request, exc.status_code, str(exc.detail), dict(exc.headers or {}))
 
+    @app.exception_handler(Exception)
+    async def on_unexpected(request: Request, exc: Exception) -> Response:
+        """A bug or an unforeseen failure: the documented error shape, the details in the log."""
+        log.exception("%s %s failed unexpectedly", request.method, request.url.path)
+        return respond(request, 500, "internal error; the server log has the details")
+
     @app.exception_handler(RequestValidationError)
     async def on_invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = [

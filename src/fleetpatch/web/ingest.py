@@ -15,7 +15,6 @@ from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app.evaluate import evaluate_host_now
 from fleetpatch.app.ingest import IngestSummary, Source, ingest
-from fleetpatch.errors import FleetpatchError
 from fleetpatch.store import ReportRepository
 from fleetpatch.web.context import WebContext, context_of
 from fleetpatch.web.schemas import IngestOut
@@ -58,8 +57,12 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
                 evaluate_host_now(
                     context.store, context.policy, hostname, now=now, upstream=upstream
                 )
-        except FleetpatchError:
-            log.exception("stored a report of %s but could not re-evaluate it", hostname)
+        except Exception:  # the report is stored: the client must hear so, whatever failed here
+            log.exception(
+                "stored a report of %s but could not re-evaluate it; the next "
+                "`fleetpatch evaluate` will",
+                hostname,
+            )
     context.forget_figures()
     out = IngestOut(
         stored=summary.stored,
