@@ -240,3 +240,21 @@ def test_alias_expansion_bomb_is_refused_quickly() -> None:
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)]
     found = problems("\n".join(lines) + "\n")
     assert any("document expands to more than 100000 nodes" in p for p in found)
+
+
+def test_an_impossible_date_is_one_line_naming_it() -> None:
+    text = BASE + "blackouts:\n  - {start: 2026-02-30, end: 2026-03-02, reason: freeze}\n"
+    assert problems(text) == [
+        "fleet.yaml:18: blackouts[0].start: invalid date '2026-02-30': "
+        "day is out of range for month"
+    ]
+
+
+def test_yaml_nested_ten_thousand_deep_is_one_line_not_a_traceback() -> None:
+    flow = "a: " + "[" * 10_000 + "]" * 10_000 + "\n"
+    assert problems(flow) == [
+        "fleet.yaml:1: YAML nested too deeply (a policy nests a few levels; the limit is 64)"
+    ]
+    block = "a:\n" + "".join("  " * i + "k:\n" for i in range(1, 100)) + "  " * 100 + "v\n"
+    found = problems(block)
+    assert any(p.endswith("nested deeper than 64 levels") for p in found)

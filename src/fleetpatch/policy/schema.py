@@ -88,9 +88,11 @@ def _instant(value: Any) -> Any:
     if isinstance(value, str):
         try:
             parsed = datetime.fromisoformat(value)
-        except ValueError:
+        except ValueError as exc:
+            why = str(exc) if "out of range" in str(exc) else ""  # e.g. 2026-02-30
             raise ValueError(
-                f"invalid date {value!r}: expected like '2026-12-20' or '2026-12-20T18:00'"
+                f"invalid date {value!r}: "
+                + (why or "expected like '2026-12-20' or '2026-12-20T18:00'")
             ) from None
         return parsed.date() if len(value.strip()) == 10 else parsed
     return value

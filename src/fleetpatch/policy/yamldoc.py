@@ -19,6 +19,7 @@ import yaml
 
 FieldPath = tuple[str | int, ...]
 MAX_NODES = 100_000  # an alias "billion laughs" is refused long before it hurts
+MAX_DEPTH = 64  # a real policy nests about 6 deep; 10,000 would exhaust Python's stack
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,10 @@ def read_yaml(text: str) -> Located:
     except yaml.reader.ReaderError as exc:
         line = text[: exc.position].count("\n") + 1
         raise YamlSyntaxError(line, f"YAML syntax error: {exc.reason}") from None
+    except RecursionError:  # PyYAML composes nested collections recursively
+        raise YamlSyntaxError(
+            1, f"YAML nested too deeply (a policy nests a few levels; the limit is {MAX_DEPTH})"
+        ) from None
     if node is None:
         return Located(data=None, lines={(): 1}, problems=())
     walker = _Walker(loader)
@@ -102,6 +107,9 @@ class _Walker:
                 self._problem(path, node, f"document expands to more than {MAX_NODES} nodes")
             return None
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if len(path) > MAX_DEPTH:
+            self._problem(path[:MAX_DEPTH], node, f"nested deeper than {MAX_DEPTH} levels")
+            return None
         if isinstance(node, yaml.MappingNode):
             return self._mapping(node, path)
         if isinstance(node, yaml.SequenceNode):
@@ -111,6 +119,10 @@ class _Walker:
         except yaml.constructor.ConstructorError as exc:
             self._problem(path, node, f"cannot read value: {exc.problem}")
             return None
+        except (
+            ValueError
+        ):  # an impossible date such as 2026-02-30: the text, for the schema to judge
+            return node.value
 
     def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> dict[Any, Any]:
         self._check_duplicates(node, path)
