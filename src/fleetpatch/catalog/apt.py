@@ -151,6 +151,38 @@ def _index_package(fields: dict[str, str]) -> IndexPackage:
     )
 
 
+FREE_TEXT_FIELDS = frozenset({"Description", "Maintainer", "Original-Maintainer", "Uploaders"})
+"""Fields whose text nothing here reads, where mirrors carry Latin-1 (old descriptions, names)."""
+
+
+def control_text(data: bytes, name: str) -> tuple[str, str | None]:
+    """The text of a Packages or Release file, and a warning when it was not all UTF-8.
+
+    Debian's control files are UTF-8, but mirrors carry Latin-1 in free-text fields such as
+    `Description` and `Maintainer`. Such a file is read as Latin-1 (which maps every byte, so the
+    ASCII fields fleetpatch reads are unchanged) with a warning; a non-UTF-8 byte anywhere else
+    (a package name, a version) is a `ParseError` naming the file and line.
+    """
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        first = data[: exc.start].count(b"\n") + 1
+    field = ""
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if raw[:1] not in (b" ", b"\t"):
+            field = raw.split(b":", 1)[0].decode("ascii", "replace")
+        if number < first or raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            if field not in FREE_TEXT_FIELDS:
+                raise ParseError(
+                    f"{name}:{number}: field {field or '?'} is not UTF-8 text"
+                ) from None
+    return data.decode("latin-1"), f"{name}:{first}: not UTF-8; free text read as Latin-1"
+
+
 def decompress(data: bytes, name: str) -> bytes:
     """Decompress `data` according to the suffix of file `name` (no suffix: as is)."""
     try:

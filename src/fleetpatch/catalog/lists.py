@@ -28,7 +28,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
-from fleetpatch.catalog.apt import decompress, parse_packages, parse_release, staleness
+from fleetpatch.catalog.apt import (
+    control_text,
+    decompress,
+    parse_packages,
+    parse_release,
+    staleness,
+)
 from fleetpatch.catalog.records import (
     AptImport,
     IndexFile,
@@ -79,9 +85,17 @@ def read_lists_dir(
     return _with_warnings(indexes, now)
 
 
+def _text(data: bytes, name: str) -> str:
+    text, warning = control_text(data, name)
+    if warning:
+        log.warning("%s", warning)
+    return text
+
+
 def _read_release(file: Path) -> ReleaseInfo:
+    text = _text(file.read_bytes(), str(file))
     try:
-        return parse_release(file.read_text(encoding="utf-8"))
+        return parse_release(text)
     except ParseError as exc:
         raise ParseError(f"{file}: {exc}") from exc
 
@@ -89,7 +103,7 @@ def _read_release(file: Path) -> ReleaseInfo:
 def _read_indexes(files: Sequence[tuple[str, str, Path]]) -> tuple[PackagesIndex, ...]:
     read = []
     for component, arch, file in files:
-        text = decompress(file.read_bytes(), file.name).decode("utf-8")
+        text = _text(decompress(file.read_bytes(), file.name), str(file))
         try:
             parsed = parse_packages(text)
         except ParseError as exc:
@@ -174,9 +188,10 @@ def _fetch_release(fetcher: Fetcher, dist_url: str) -> ReleaseInfo:
     for name in ("InRelease", "Release"):
         data = fetcher.fetch(f"{dist_url}/{name}")
         if data is not None:
+            text = _text(data, f"{dist_url}/{name}")
             try:
-                return parse_release(data.decode("utf-8"))
-            except (ParseError, UnicodeDecodeError) as exc:
+                return parse_release(text)
+            except ParseError as exc:
                 raise ParseError(f"{dist_url}/{name}: {exc}") from exc
     raise CollectError(f"{dist_url}: no InRelease or Release (wrong suite?)")
 
@@ -194,7 +209,7 @@ def _fetch_packages(
             if data is None:
                 continue
             _check(entry, data, dist_url)
-            text = decompress(data, entry.path).decode("utf-8")
+            text = _text(decompress(data, entry.path), f"{dist_url}/{entry.path}")
             return PackagesIndex(_short(component), arch, parse_packages(text), entry.path)
     log.info("%s: no Packages for %s/%s listed", dist_url, component, arch)
     return None
