@@ -198,3 +198,16 @@ def test_an_entry_naming_only_unmapped_releases_is_skipped_with_a_warning() -> N
 )
 def test_the_format_is_told_by_the_first_non_empty_line(text: str, expected: bool) -> None:
     assert looks_like_list(text) is expected
+
+
+def test_the_readme_example_reads_as_the_readme_says() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("**Debian's DSA/DLA lists**", 1)[1]
+    assert "fleetpatch advisories import data/DSA/list" in readme
+    block = section.split("```\n", 2)[1]
+    text = "".join(line.removeprefix("  ") for line in block.splitlines(keepends=True))
+    (entry,) = parse_list(text, "README.md").entries
+    assert (entry.id, entry.cves) == ("DSA-5514-1", ("CVE-2023-4911",))
+    assert [(f.ecosystem, f.package, f.version) for f in entry.fixes] == [
+        ("Debian:12", "glibc", "2.36-9+deb12u3")
+    ]
