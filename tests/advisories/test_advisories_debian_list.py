@@ -102,17 +102,20 @@ NOT_AFFECTED = """\
 [01 Jan 2026] DSA-9999-1 foo - test-authored entry
 \t{CVE-2099-0002}
 \t[bookworm] - foo <not-affected> (vulnerable code not present)
-\t[bullseye] - foo 1.0-1+deb11u1
+\t[bullseye] - foo 1.0-1+deb11u1 (bug #1234)
+\t[trixie] - foo <unfixed>
 \tNOTE: written for fleetpatch's tests
 """
 
 
 def test_a_not_affected_release_gets_no_affected_entry() -> None:
     read = parse_list(NOT_AFFECTED, "t")
-    assert (read.problems, read.warnings) == ((), ())
+    assert read.problems == ()
+    assert read.warnings == ("t:5: DSA-9999-1: [trixie] <unfixed> is not used, skipped",)
     record = to_osv(read.entries[0])
     assert [a["package"]["ecosystem"] for a in record["affected"]] == ["Debian:11"]
-    assert record["details"] == "written for fleetpatch's tests"
+    assert record["affected"][0]["ranges"][0]["events"][1] == {"fixed": "1.0-1+deb11u1"}
+    assert record["details"] == "NOTE: written for fleetpatch's tests"
     index = build_index([parse_advisory(record)])
     assert match(index, "Debian:12", "foo", "0.1-1") == ()
     assert len(match(index, "Debian:11", "foo", "1.0-1")) == 1
@@ -144,7 +147,7 @@ def test_bad_lines_are_counted_by_file_and_line_and_good_entries_still_read() ->
     truncated = _line_of("[24 Oct 2023] DSA-5532-1 openssl - security update")
     text = _with(
         {
-            bind: "\t[bookworm] - bind9 the fix",  # garbage where a version goes
+            bind: "\t[bookworm] - bind9 1:9.18.24-",  # a version dpkg rejects
             curl: "\t[sid] - curl 8.5.0-1",  # a codename fleetpatch does not map
             ssh: "\tbookworm: fixed in 1:9.2p1-2+deb12u2",  # no annotation form
             truncated + 1: None,  # DSA-5532-1 loses its lines after the header
@@ -156,8 +159,8 @@ def test_bad_lines_are_counted_by_file_and_line_and_good_entries_still_read() ->
     orphan = text.splitlines().index("this line is not part of any entry") + 1
     assert orphan == glibc - 2  # the two lines dropped above it
     assert read.problems == (
-        f"DSA/list:{bind}: DSA-5621-1: [bookworm] bind9: invalid dpkg version 'the fix': "
-        "version string has embedded spaces; entry skipped",
+        f"DSA/list:{bind}: DSA-5621-1: [bookworm] bind9: invalid dpkg version '1:9.18.24-': "
+        "revision number is empty; entry skipped",
         f"DSA/list:{ssh}: DSA-5586-1: cannot read 'bookworm: fixed in 1:9.2p1-2+deb12u2'; "
         "entry skipped",
         f"DSA/list:{truncated}: DSA-5532-1 has no [release] lines (truncated?); skipped",
@@ -173,6 +176,22 @@ def test_bad_lines_are_counted_by_file_and_line_and_good_entries_still_read() ->
     assert "DSA-5514-1" in ids  # a stray line ends the entry above it, not the one below
     curl_entry = next(e for e in read.entries if e.id == "DSA-5587-1")
     assert [f.release for f in curl_entry.fixes] == ["bookworm"]
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("[bookworm] - foo <garbled>", "[bookworm] foo: unknown pseudo-version <garbled>"),
+        ("[bookworm] - foo 1.0-1 (low)", "[bookworm] foo: cannot read '(low)'"),
+        ("[bookworm] - foo", "cannot read '[bookworm] - foo'"),
+        ("{CVE-2099-0003 #1234}", "reference '#1234' is not a CVE id"),
+    ],
+)
+def test_a_line_outside_the_tracker_grammar_skips_its_entry(line: str, reason: str) -> None:
+    text = f"[01 Jan 2026] DSA-9998-1 foo - test-authored\n\t{line}\n\t[bullseye] - foo 1.0-1\n"
+    read = parse_list(text, "t")
+    assert read.entries == ()
+    assert read.problems == (f"t:2: DSA-9998-1: {reason}; entry skipped",)
 
 
 def test_an_entry_naming_only_unmapped_releases_is_skipped_with_a_warning() -> None:

@@ -6,19 +6,21 @@ Each entry is a header line, then tab-indented annotations::
         {CVE-2023-4911}
         [bookworm] - glibc 2.36-9+deb12u3
         [bookworm] - foo <not-affected> (vulnerable code not present)
+        [bullseye] - foo 1.0-1+deb11u1 (bug #1234)
         NOTE: free text
 
 An entry becomes the OSV record an OSV Debian export would hold for it (`to_osv`): one affected
 entry per ``[release] - package version`` line, in ecosystem ``Debian:<major>``, naming the
-*source* package, with the range ``introduced 0 → fixed version``. A ``<not-affected>`` release
-gets no affected entry. The CVE ids are the aliases; the bracketed date (00:00 UTC) is both
-`published` and `modified`, because the list carries no modification time. The list rates
-nothing, so the severity is left unknown.
+*source* package, with the range ``introduced 0 → fixed version`` (bug references after the
+version change nothing). A ``<not-affected>`` release gets no affected entry; ``NOTE:`` and
+``TODO:`` lines become the record's details. The CVE ids are the aliases; the bracketed date
+(00:00 UTC) is both `published` and `modified`, because the list carries no modification time.
+The list rates nothing, so the severity is left unknown.
 
 Nothing is guessed. A line that cannot be read skips its whole entry (a partly read entry could
 make an affected release look unaffected) and is a *problem*. Well-formed data this module does
-not use — a codename it does not map, an annotation kind other than a version or
-``<not-affected>`` — drops only that release and is a *warning*. Both name ``origin:line``.
+not use — a codename it does not map, a pseudo-version in `UNUSED_KINDS` such as ``<unfixed>``
+— drops only that release and is a *warning*. Both name ``origin:line``.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ _RELEASE: Final = re.compile(
     r"^\[(?P<release>[a-z0-9-]+)\] - (?P<package>[a-z0-9][a-z0-9+.-]+) (?P<rest>\S.*)$"
 )
 _KIND: Final = re.compile(r"^<(?P<kind>[a-z-]+)>(?: \((?P<reason>.*)\))?$")
+_FIXED: Final = re.compile(r"^(?P<version>\S+)(?: \((?P<inner>[^()]*)\))?$")
+_BUG: Final = re.compile(r"^bug #\d+$")
+#: The tracker's pseudo-versions other than ``<not-affected>``: well-formed, but each means
+#: something fleetpatch does not turn into a range (yet), so its release is skipped, warned.
+UNUSED_KINDS: Final = frozenset(
+    {"unfixed", "no-dsa", "end-of-life", "ignored", "postponed", "undetermined", "removed", "itp"}
+)
 _CVE: Final = re.compile(r"^CVE-\d{4}-\d{4,}$")
 
 
@@ -226,8 +235,8 @@ class _Reader:
 
     def _read(self, entry: _Entry, number: int, text: str) -> str | None:
         """Apply one annotation to `entry`; the reason it cannot be read, else None."""
-        if text.startswith("NOTE:"):
-            entry.notes.append(text.removeprefix("NOTE:").strip())
+        if text.startswith(("NOTE:", "TODO:")):
+            entry.notes.append(text)
             return None
         if text.startswith("{") and text.endswith("}"):
             tokens = text[1:-1].split()
@@ -244,10 +253,17 @@ class _Reader:
 
     def _release(self, entry: _Entry, number: int, found: re.Match[str]) -> str | None:
         release, package, rest = found["release"], found["package"], found["rest"]
-        kind = _KIND.match(rest)
+        kind, fixed = _KIND.match(rest), _FIXED.match(rest)
+        if kind is not None and kind["kind"] not in UNUSED_KINDS | {"not-affected"}:
+            return f"[{release}] {package}: unknown pseudo-version <{kind['kind']}>"
         if kind is None:
+            if fixed is None:
+                return f"[{release}] {package}: cannot read {rest[:60]!r}"
+            inner = [part.strip() for part in (fixed["inner"] or "").split(";") if part.strip()]
+            if fixed["inner"] is not None and (not inner or not all(map(_BUG.match, inner))):
+                return f"[{release}] {package}: cannot read '({fixed['inner']})'"
             try:
-                validate("dpkg", rest)
+                validate("dpkg", fixed["version"])
             except VersionError as exc:
                 return f"[{release}] {package}: {exc}"
         major = CODENAMES.get(release)
@@ -257,7 +273,7 @@ class _Reader:
         if kind is not None and kind["kind"] != "not-affected":
             self._warn(number, f"{entry.id}: [{release}] <{kind['kind']}> is not used, skipped")
             return None
-        version = None if kind is not None else rest
+        version = fixed["version"] if kind is None and fixed is not None else None
         for seen in entry.fixes:
             if (seen.release, seen.package) == (release, package):
                 same = seen.version == version
