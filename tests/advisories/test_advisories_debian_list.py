@@ -213,9 +213,11 @@ def test_an_entry_naming_only_unmapped_releases_is_skipped_with_a_warning() -> N
         ('[{"id": "DSA-1-1"}]', False),
         ("just some notes\n[03 Oct 2023] DSA-5514-1 glibc - x\n", False),
         ("", False),
+        (b"\n" + TEXT.encode(), True),
+        (b'[{"id": "DSA-1-1"}]', False),
     ],
 )
-def test_the_format_is_told_by_the_first_non_empty_line(text: str, expected: bool) -> None:
+def test_the_format_is_told_by_the_first_non_empty_line(text: str | bytes, expected: bool) -> None:
     assert looks_like_list(text) is expected
 
 

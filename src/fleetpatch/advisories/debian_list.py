@@ -104,8 +104,15 @@ class ListRead:
     warnings: tuple[str, ...]
 
 
-def looks_like_list(text: str) -> bool:
-    """Whether the first non-empty line is a DSA/DLA list header (how a file's format is told)."""
+def looks_like_list(text: str | bytes) -> bool:
+    """Whether the first non-empty line is a DSA/DLA list header (how a file's format is told).
+
+    Bytes are a file's content: only their start is looked at, so a large OSV JSON file (which
+    never starts like a header) costs nothing to rule out.
+    """
+    if isinstance(text, bytes):
+        head = text.lstrip()
+        return head[:1] == b"[" and looks_like_list(head[:200].decode("utf-8", "replace"))
     for line in text.splitlines():
         if line.strip():
             return _LOOKS_LIKE.match(line) is not None

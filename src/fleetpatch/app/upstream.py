@@ -301,7 +301,7 @@ def _batches(
 def _parse(
     origin: str, data: bytes, problems: list[str], warnings: list[str]
 ) -> Iterator[OsvDocument]:
-    if _is_list(data):
+    if looks_like_list(data):
         yield from _list_documents(origin, data, problems, warnings)
         return
     try:
@@ -319,12 +319,6 @@ def _parse(
             problems.append(f"{origin}: {exc}")
             continue
         yield OsvDocument(advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
-
-
-def _is_list(data: bytes) -> bool:
-    # A list starts with "[dd Mon yyyy] DSA-", which JSON never does; look at the start only.
-    head = data.lstrip()
-    return head[:1] == b"[" and looks_like_list(head[:200].decode("utf-8", "replace"))
 
 
 def _list_documents(
