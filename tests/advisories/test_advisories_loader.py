@@ -147,3 +147,11 @@ def test_osv_dev_testdata_folder_loads() -> None:
         "USN-6332-1",
     ]
     assert result.problems == ()
+
+
+def test_a_dsa_list_file_loads_by_its_content_whatever_its_name() -> None:
+    result = load_advisories([DATA / "debian" / "DSA" / "list"])
+    assert (result.problems, result.warnings) == ((), ())
+    assert len(result.records) == 24
+    glibc = next(r for r in result.records if r.id == "DSA-5514-1")
+    assert glibc.cve_ids == ("CVE-2023-4911",)

@@ -125,3 +125,11 @@ def test_advisories_sync_of_a_missing_export_exits_3(db: str, osv_server: str) -
     code, _, err = run(db, "advisories", "sync", "--ecosystem", "Nope", "--base-url", osv_server)
     assert code == 3
     assert err.strip() == f"error: {osv_server}/Nope/all.zip: HTTP 404"
+
+
+def test_advisories_import_help_names_the_dsa_list_format_with_an_example(db: str) -> None:
+    code, out, _ = run(db, "advisories", "import", "--help")
+    assert code == 0
+    assert "data/DSA/list" in out
+    assert "[03 Oct 2023] DSA-5514-1 glibc" in out
+    assert "fleetpatch advisories import security-tracker/data/DSA/list" in out

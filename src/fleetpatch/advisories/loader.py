@@ -8,6 +8,10 @@ Accepted inputs, in any mix:
 - a ``.zip``, such as an OSV bulk export (``all.zip`` per ecosystem): members ending in ``.json``
   are read one at a time in sorted name order, folders inside the zip are allowed.
 
+A file given by path whose first line is a Debian security tracker header (``[03 Oct 2023]
+DSA-5514-1 …``) is read as a DSA/DLA list (`fleetpatch.advisories.debian_list`), whatever its
+name; what that reader cannot use goes to `problems` or `warnings` as it says.
+
 A file that is not valid JSON or not a valid record becomes one line in `LoadResult.problems`
 (``path[:member]: reason``); the import carries on.
 
@@ -27,6 +31,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from fleetpatch.advisories.debian_list import looks_like_list, parse_list, to_osv
 from fleetpatch.advisories.osv import parse_advisory
 from fleetpatch.advisories.records import Advisory
 from fleetpatch.errors import InputError, ParseError
@@ -42,6 +47,7 @@ class LoadResult:
     withdrawn_dropped: int
     duplicates_identical: int = 0
     files_read: int = 0
+    warnings: tuple[str, ...] = ()
 
 
 class _Merger:
@@ -50,6 +56,7 @@ class _Merger:
     def __init__(self) -> None:
         self.by_id: dict[str, Advisory] = {}
         self.problems: list[str] = []
+        self.warnings: list[str] = []
         self.replaced = 0
         self.identical = 0
 
@@ -77,7 +84,7 @@ def load_advisories(paths: Iterable[str | Path]) -> LoadResult:
     for path in (Path(p) for p in paths):
         for origin, raw in _documents(path, merger.problems):
             files += 1
-            for record in _records(origin, raw, merger.problems):
+            for record in _records(origin, raw, merger.problems, merger.warnings):
                 merger.add(record, origin)
     live = sorted((r for r in merger.by_id.values() if r.withdrawn is None), key=lambda r: r.id)
     return LoadResult(
@@ -87,6 +94,7 @@ def load_advisories(paths: Iterable[str | Path]) -> LoadResult:
         withdrawn_dropped=len(merger.by_id) - len(live),
         duplicates_identical=merger.identical,
         files_read=files,
+        warnings=tuple(merger.warnings),
     )
 
 
@@ -116,7 +124,20 @@ def _zip_members(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]
                 yield f"{path}:{name}", archive.read(name)
 
 
-def _records(origin: str, raw: bytes, problems: list[str]) -> Iterator[Advisory]:
+def _records(
+    origin: str, raw: bytes, problems: list[str], warnings: list[str]
+) -> Iterator[Advisory]:
+    if looks_like_list(raw):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(f"{origin}: a DSA/DLA list that is not UTF-8 ({exc})")
+            return
+        read = parse_list(text, origin)
+        problems.extend(read.problems)
+        warnings.extend(read.warnings)
+        yield from (parse_advisory(to_osv(entry)) for entry in read.entries)
+        return
     try:
         data = json.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -13,9 +13,13 @@
 Every location is read before the store is opened for writing, and a location that cannot be read
 becomes one line in `problems` while the others are stored. Writing is one transaction.
 
-`import_advisories` reads OSV JSON files, folders and zips (see `osv_documents`) and merges the
-records into the store in batches, in one transaction; a bad file or record is a problem line, never
-an abort. The merge rule (latest `modified` wins, withdrawn retire their id) is the store's.
+`import_advisories` reads OSV JSON files, folders and zips (see `osv_documents`) and Debian
+security tracker lists (`data/DSA/list`, `data/DLA/list`: a file is one when its first line is a
+DSA/DLA header, whatever its name; `fleetpatch.advisories.debian_list` turns each entry into the
+OSV record it stands for). It merges the records into the store in batches, in one transaction; a
+bad file or record is a problem line, never an abort, and list data fleetpatch does not use (a
+release codename it does not map) is a warning. The merge rule (latest `modified` wins, withdrawn
+retire their id) is the store's.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from pathlib import Path, PurePosixPath
 import orjson
 from sqlalchemy.orm import Session
 
+from fleetpatch.advisories.debian_list import looks_like_list, parse_list, to_osv
 from fleetpatch.advisories.ecosystems import family
 from fleetpatch.advisories.osv import parse_advisory
 from fleetpatch.catalog.lists import Fetcher, UrllibFetcher, fetch_mirror, read_lists_dir
@@ -68,6 +73,7 @@ class AdvisoryImportSummary:
     identical_duplicates: int = 0
     withdrawn: int = 0
     problems: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +218,8 @@ def import_advisories(
     now: datetime,
     progress: Progress | None = None,
 ) -> AdvisoryImportSummary:
-    """Merge the OSV records of every path into the store in one transaction."""
+    """Merge the OSV records and DSA/DLA list entries of every path into the store in one
+    transaction."""
     problems: list[str] = []
     documents = (d for p in paths for d in osv_documents(Path(p), problems))
     return store_documents(store, documents, problems, now=now, progress=progress)
@@ -251,6 +258,7 @@ class _AdvisoryTally:
     records: int = 0
     outcomes: list[UpsertOutcome] = field(default_factory=list)
     conflicts: set[str] = field(default_factory=set)
+    warnings: list[str] = field(default_factory=list)
 
     def add(self, outcome: UpsertOutcome) -> None:
         self.outcomes.append(outcome)
@@ -270,6 +278,7 @@ class _AdvisoryTally:
             identical_duplicates=total("identical"),
             withdrawn=total("withdrawn"),
             problems=tuple(problems),
+            warnings=tuple(self.warnings),
         )
 
 
@@ -279,7 +288,7 @@ def _batches(
     batch: list[OsvDocument] = []
     for origin, data in documents:
         tally.files += 1
-        for document in _parse(origin, data, problems):
+        for document in _parse(origin, data, problems, tally.warnings):
             tally.records += 1
             batch.append(document)
             if len(batch) >= ADVISORY_BATCH:
@@ -289,11 +298,19 @@ def _batches(
         yield batch
 
 
-def _parse(origin: str, data: bytes, problems: list[str]) -> Iterator[OsvDocument]:
+def _parse(
+    origin: str, data: bytes, problems: list[str], warnings: list[str]
+) -> Iterator[OsvDocument]:
+    if looks_like_list(data):
+        yield from _list_documents(origin, data, problems, warnings)
+        return
     try:
         loaded = orjson.loads(data)
     except orjson.JSONDecodeError as exc:
-        problems.append(f"{origin}: not valid JSON ({exc})")
+        if data.lstrip()[:1] in (b"{", b"["):
+            problems.append(f"{origin}: not valid JSON ({exc})")
+        else:
+            problems.append(f"{origin}: not an advisory file (neither OSV JSON nor a DSA/DLA list)")
         return
     for item in loaded if isinstance(loaded, list) else [loaded]:
         try:
@@ -304,9 +321,31 @@ def _parse(origin: str, data: bytes, problems: list[str]) -> Iterator[OsvDocumen
         yield OsvDocument(advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
 
 
+def _list_documents(
+    origin: str, data: bytes, problems: list[str], warnings: list[str]
+) -> Iterator[OsvDocument]:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        problems.append(f"{origin}: a DSA/DLA list that is not UTF-8 ({exc})")
+        return
+    read = parse_list(text, origin)
+    problems.extend(read.problems)
+    warnings.extend(read.warnings)
+    for entry in read.entries:
+        record = to_osv(entry)
+        try:
+            advisory = parse_advisory(record)
+        except ParseError as exc:  # pragma: no cover - to_osv writes only what the parser takes
+            problems.append(f"{origin}:{entry.line}: {exc}")
+            continue
+        yield OsvDocument(advisory, orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+
+
 def osv_documents(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
-    """(origin, bytes) of every JSON document under a path: a `.json` file, a folder (walked
-    recursively, sorted) or a `.zip` (an OSV `all.zip`); what cannot be read is a problem line."""
+    """(origin, bytes) of every document under a path: a file (OSV JSON or a DSA/DLA list), a
+    folder (its `*.json`, walked recursively, sorted) or a `.zip` (an OSV `all.zip`); what cannot
+    be read is a problem line."""
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*.json") if p.is_file()):
             yield str(file), file.read_bytes()

@@ -2,8 +2,9 @@
 
 Each command calls one use case (`fleetpatch.app.upstream`, `fleetpatch.app.upstream_sync`) and
 prints its summary (with the rate, records or entries per second) on stdout in the chosen
-`--format`. Warnings — a stale Release, a bad file or record — go to stderr, one line each. Input
-that could not be used makes the exit code 2, after everything good has been stored; a failed
+`--format`. Warnings — a stale Release, a DSA list release fleetpatch does not map, a bad file or
+record — go to stderr, one line each. Input that could not be used makes the exit code 2, after
+everything good has been stored; a failed
 download exits 3. Progress shows on stderr only when stderr is a terminal.
 """
 
@@ -135,7 +136,7 @@ def catalog_import(
 
 @click.group()
 def advisories() -> None:
-    """OSV advisories: import files, folders and zips, or sync OSV's bulk exports."""
+    """Advisories: import OSV files, folders, zips and Debian DSA/DLA lists, or sync OSV."""
 
 
 @advisories.command("import")
@@ -143,12 +144,26 @@ def advisories() -> None:
 @format_option
 @click.pass_context
 def advisories_import(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> None:
-    """Import OSV records from JSON files, folders of them, or zips (OSV all.zip)."""
+    """Import OSV records from JSON files, folders of them, or zips (OSV all.zip), and
+    Debian security tracker lists (data/DSA/list, data/DLA/list).
+
+    A file whose first line is a DSA/DLA header ("[03 Oct 2023] DSA-5514-1 glibc - ...") is
+    read as such a list, whatever its name: each [release] line becomes a Debian:<major>
+    advisory for that source package, fixed in the version given; <not-affected> releases
+    get none. Releases fleetpatch does not map are skipped with a warning (exit 0); lines it
+    cannot read skip their entry and make the exit code 2, after the rest is stored.
+
+    \b
+    Examples:
+      fleetpatch advisories import ./osv/all.zip
+      fleetpatch advisories import security-tracker/data/DSA/list security-tracker/data/DLA/list
+    """
     with _store(ctx) as store, _progress("importing advisories", None) as progress:
         summary, seconds = _timed(
             lambda: import_advisories(store, paths, now=datetime.now(UTC), progress=progress)
         )
     click.echo(render_object(_advisory_row(summary, seconds), fmt))
+    _warn(summary.warnings)
     _warn(summary.problems)
     if summary.problems:
         ctx.exit(2)
@@ -196,6 +211,7 @@ def advisories_sync(
 def _advisory_row(summary: AdvisoryImportSummary, seconds: float) -> dict[str, Any]:
     row: dict[str, Any] = asdict(summary)
     row["problems"] = len(summary.problems)
+    row["warnings"] = len(summary.warnings)
     row["seconds"] = round(seconds, 3)
     row["records_per_second"] = _rate(summary.records, seconds)
     return row
