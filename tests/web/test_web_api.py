@@ -107,7 +107,7 @@ def test_host_detail_lists_packages_advisories_and_history(client: TestClient) -
 def test_errors_are_json_with_the_right_status(client: TestClient) -> None:
     missing = client.get("/api/v1/hosts/no-such-host")
     assert missing.status_code == 404
-    assert missing.json() == {"error": "host 'no-such-host' has no report", "status": 404}
+    assert missing.json() == {"error": "no host 'no-such-host'", "status": 404}
     bad_sort = client.get("/api/v1/hosts?sort=color")
     assert bad_sort.status_code == 400
     assert "sort" in bad_sort.json()["error"]

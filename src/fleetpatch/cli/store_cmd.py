@@ -21,7 +21,6 @@ from fleetpatch.app.ingest import Progress, Source
 from fleetpatch.app.ingest import ingest as ingest_reports
 from fleetpatch.cli.common import policy_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_object, render_rows
-from fleetpatch.errors import NotFoundError
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 PARALLEL_MIN_CPUS = 4
@@ -127,7 +126,11 @@ def hosts(
     fmt: str,
 ) -> None:
     """List hosts with their bucket, owner, evaluated states, packages, kernel, uptime and last
-    report. State columns come from the last `fleetpatch evaluate` ("-" before it)."""
+    report. State columns come from the last `fleetpatch evaluate` ("-" before it).
+
+    A --bucket or --owner the policy does not know exits 2 and suggests the closest names; a
+    known bucket without hosts prints an empty table.
+    """
     store = store_of(ctx, existing=True)
     found = list_hosts(
         store,
@@ -157,14 +160,12 @@ def _host_row(summary: HostSummary) -> dict[str, Any]:
 )
 @click.pass_context
 def host(ctx: click.Context, name: str, history_size: int, fmt: str) -> None:
-    """Show one host: facts, kernels, reboot evidence, uptime and its recent reports."""
-    try:
-        detail = show_host(
-            store_of(ctx, existing=True), policy_of(ctx), name, history=history_size, now=utcnow()
-        )
-    except NotFoundError as exc:  # a name the user typed: bad input, exit 2
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(2)
+    """Show one host: facts, kernels, reboot evidence, uptime and its recent reports.
+
+    An unknown NAME exits 2 and suggests the closest hostnames.
+    """
+    store = store_of(ctx, existing=True)
+    detail = show_host(store, policy_of(ctx), name, history=history_size, now=utcnow())
     facts = _facts(detail)
     history = [asdict(e) for e in detail.history]
     if fmt == "json":
