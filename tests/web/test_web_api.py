@@ -174,3 +174,11 @@ def test_a_store_failure_is_a_json_503_not_a_dropped_connection(
     assert response.status_code == 503
     assert response.json()["error"].startswith("store error: ")
     assert "history_points" in response.json()["error"]
+
+
+def test_a_posted_empty_array_is_400_and_stores_nothing(client: TestClient, tokens: Tokens) -> None:
+    before = client.get("/api/v1/overview").json()["fleet"]["hosts"]
+    posted = client.post("/api/v1/reports", content=b"[]", headers=bearer(tokens.reporter))
+    assert posted.status_code == 400
+    assert posted.json() == {"error": "no reports in request", "status": 400}
+    assert client.get("/api/v1/overview").json()["fleet"]["hosts"] == before

@@ -1,7 +1,8 @@
 """`fleetpatch ingest`, `hosts` and `host NAME`: put reports in, see hosts as they stand.
 
 Thin: open inputs, call one use case, render. Rejected reports are listed on stderr, one line
-each, and make `ingest` exit 2 after the good reports were stored.
+each, and make `ingest` exit 2 after the good reports were stored; an input with no report at all
+is exit 2 with nothing stored.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def ingest(ctx: click.Context, files: tuple[str, ...], workers: int) -> None:
     """Store host reports from FILE... ('-' for stdin): JSON object, JSON array or NDJSON.
 
     The same report twice is stored once. Bad reports are listed on stderr and make the exit
-    code 2; the good ones in the same input are stored anyway.
+    code 2; the good ones in the same input are stored anyway. A FILE with no report at all
+    (empty, blank, `[]`) is exit 2 and nothing is stored.
     """
     store = store_of(ctx)
     with ExitStack() as stack:
