@@ -59,7 +59,11 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
                     context.store, context.policy, hostname, now=now, upstream=upstream
                 )
         except FleetpatchError:
-            log.exception("stored a report of %s but could not re-evaluate it", hostname)
+            log.exception(
+                "stored a report of %s but could not re-evaluate it",
+                hostname,
+                extra={"host": hostname},
+            )
     context.forget_figures()
     out = IngestOut(
         stored=summary.stored,
