@@ -72,7 +72,8 @@ def cli(
       fleetpatch ingest me.json            store the report
       fleetpatch hosts                     list hosts with their bucket and owner
 
-    Exit codes: 0 ok, 1 findings (check commands), 2 bad input, 3 other failure.
+    Exit codes: 0 ok, 1 findings (check commands), 2 bad input (an unknown host, bucket,
+    owner, CVE or run id names the closest known ones), 3 other failure.
     """
     settings = Settings.from_sources(
         os.environ, db=db, policy=policy, log_level=log_level, log_json=log_json
