@@ -50,6 +50,10 @@ def fp(demo: Path, *args: str) -> tuple[int, str, str]:
         (["windows", "--bucket", "databse"], DATABASES),
         (["calendar", "--bucket", "databse"], DATABASES),
         (["run", "start", "databse", "--executor", "simulated"], DATABASES),
+        (
+            ["runs", "--bucket", "databse"],
+            "no bucket 'databse' in the policy or any run; did you mean 'databases'?",
+        ),
         (["host", "zzzz"], "no host 'zzzz'"),  # nothing close: no suggestion
     ],
 )
@@ -93,6 +97,10 @@ def test_a_known_owner_or_bucket_without_hosts_is_an_empty_table(demo: Path) -> 
     code, out, _ = fp(demo, "hosts", "--bucket", "databases")
     assert code == 0
     assert {line.split()[1] for line in out.splitlines()[1:]} == {"databases"}
+    code, out, _ = fp(demo, "runs", "--bucket", "databases")  # no run yet: still a table
+    assert code == 0
+    assert out.split()[:2] == ["ID", "BUCKET"]
+    assert len(out.splitlines()) == 1
 
 
 def test_an_unknown_run_id_is_exit_2(demo: Path) -> None:

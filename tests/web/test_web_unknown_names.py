@@ -28,6 +28,8 @@ ADVISORY = (
         ("/api/v1/hosts/db-01", HOST),
         ("/api/v1/buckets/databse", BUCKET),
         ("/api/v1/cve/ALSA-2026:4190", ADVISORY),
+        ("/api/v1/runs?bucket=databse", BUCKET.replace("policy", "policy or any run")),
+        ("/api/v1/runs/run-nope", "no run 'run-nope'"),
     ],
 )
 def test_the_api_answers_404_with_the_closest_names(

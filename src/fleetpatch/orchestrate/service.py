@@ -325,10 +325,18 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
         }
 
 
-def list_runs(store: Store, *, bucket: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_runs(
+    store: Store, *, bucket: str | None = None, limit: int = 100, policy: Policy | None = None
+) -> list[dict[str, Any]]:
+    """Runs, newest first. A `bucket` that neither the policy nor any run knows is
+    `UnknownNameError`; a known bucket without runs is an empty list."""
     with store.session() as session:
         repo = RunRepository(session)
         runs = repo.listing(bucket=bucket, limit=limit)
+        if bucket and not runs:
+            known = {*repo.buckets(), *(b.name for b in (policy or Policy()).buckets)}
+            if bucket not in known:
+                raise UnknownNameError("bucket", bucket, known, where=" in the policy or any run")
         counts = repo.host_counts([r.id for r in runs])
         return [_run_json(r, counts.get(r.id, {})) for r in runs]
 
