@@ -66,3 +66,18 @@ def test_the_web_and_the_cli_say_the_same_words(
         said = CliRunner().invoke(cli, [*base, *args])
         assert said.exit_code == 2, args
         assert said.stderr == f"error: {client.get(path).json()['error']}\n"
+
+
+def test_a_hosts_filter_on_an_unknown_bucket_or_owner_is_404_not_an_empty_page(
+    client: TestClient,
+) -> None:
+    listed = client.get("/api/v1/hosts?bucket=databse")
+    assert listed.status_code == 404
+    assert listed.json()["error"] == BUCKET
+    page = client.get("/hosts?owner=dbaa")
+    assert page.status_code == 404
+    assert "no owner &#39;dbaa&#39; in the policy; did you mean &#39;dba&#39;?" in page.text
+    unclassified = client.get("/api/v1/hosts?bucket=(none)")
+    assert unclassified.status_code == 200
+    owned = client.get("/api/v1/hosts?owner=app-team")  # an owner of no bucket: no hosts
+    assert (owned.status_code, owned.json()["total"]) == (200, 0)

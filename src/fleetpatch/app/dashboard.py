@@ -8,7 +8,7 @@ view's per-package facts from the in-memory catalog and advisory indexes (`Upstr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,7 +20,7 @@ from fleetpatch.exposure.facts import PackageFacts
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.policy.records import Bucket, Owner, Policy
-from fleetpatch.schedule.buckets import find_bucket
+from fleetpatch.schedule.buckets import find_bucket, find_owner
 from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.schedule.windows import Opening, next_openings
 from fleetpatch.store import HostRepository, PackageVersion, ReportHeader, ReportRepository, Store
@@ -178,6 +178,18 @@ def filter_choices(store: Store) -> dict[str, list[str]]:
             "owner": queries.distinct("owner"),
             "ecosystem": queries.distinct("ecosystem"),
         }
+
+
+def check_filter_names(
+    policy: Policy, choices: Mapping[str, Sequence[str]], *, bucket: str, owner: str
+) -> None:
+    """A hosts filter naming a bucket or owner that neither the evaluated hosts (`choices`, from
+    `filter_choices`) nor the policy know is `UnknownNameError`, the same line as
+    `fleetpatch hosts --bucket` says, not an empty page. "" and `NONE_KEY` always pass."""
+    if bucket not in ("", NONE_KEY, *choices["bucket"]):
+        find_bucket(policy, bucket)
+    if owner not in ("", NONE_KEY, *choices["owner"]):
+        find_owner(policy, owner)
 
 
 def host_view(
