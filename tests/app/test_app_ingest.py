@@ -15,6 +15,7 @@ from fleetpatch.app.parallel import check_documents
 from fleetpatch.app.parallel_files import check_ndjson_file
 from fleetpatch.app.report_stream import read_documents
 from fleetpatch.app.validation import ReportValidator
+from fleetpatch.errors import InputError
 from fleetpatch.store import HostRepository, PackageRepository, ReportRepository, Store
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
@@ -153,9 +154,14 @@ def test_progress_counts_every_input_byte(store: Store) -> None:
     assert len(seen) == 3
 
 
-def test_empty_input_stores_nothing(store: Store) -> None:
-    summary = run(store, "empty.ndjson", b"\n\n")
-    assert (summary.stored, summary.duplicates, summary.rejected) == (0, 0, ())
+def test_input_without_reports_is_bad_input_and_stores_nothing(store: Store) -> None:
+    with pytest.raises(InputError, match=r"^no reports in empty\.ndjson$"):
+        run(store, "empty.ndjson", b"\n\n")
+    good = Source.from_bytes("good.ndjson", ndjson(report("h001")))
+    with pytest.raises(InputError, match=r"^no reports in none\.json$"):
+        ingest(store, [good, Source.from_bytes("none.json", b"[]")], now=NOW)
+    with store.session() as session:
+        assert HostRepository(session).names() == []  # the good source rolled back too
 
 
 @pytest.mark.slow

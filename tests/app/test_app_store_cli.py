@@ -131,6 +131,6 @@ def test_host_shows_facts_and_history(tmp_path: Path) -> None:
 
 def test_unknown_host_is_bad_input(tmp_path: Path) -> None:
     run(tmp_path, "ingest", str(write(tmp_path, "r.ndjson", report("db-01"))))
-    result = run(tmp_path, "host", "nope")
+    result = run(tmp_path, "host", "db-1")
     assert result.exit_code == 2
-    assert result.stderr == "error: host 'nope' has no reports\n"
+    assert result.stderr == "error: no host 'db-1'; did you mean 'db-01'?\n"

@@ -3,10 +3,13 @@ deadlines, blockers, the halt and leases — each a case an SRE would check befo
 
 from __future__ import annotations
 
+import logging
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from fleetpatch.policy.records import Blocker, Concurrency, ErrorBudget, Timeouts, Window
 from fleetpatch.store.runs import RunRepository
@@ -288,3 +291,17 @@ def test_cancel_skips_queued_hosts_and_blocks_the_ones_in_flight(kit: Any) -> No
     assert kit.states() == {"a": "blocked", "b": "skipped"}
     kit.engine(kit.policy(bucket)).run_until_idle(max_ticks=5)
     assert kit.journal.entries == []
+
+
+def test_the_page_log_names_its_run_host_and_step_as_fields(
+    kit: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    bucket = kit.bucket(max_errors=ErrorBudget(count=5))
+    kit.run(bucket, ["a"], run_id="run-log")
+    with caplog.at_level(logging.WARNING, logger="fleetpatch.orchestrate.engine"):
+        kit.engine(kit.policy(bucket), failure_rate={"db": 1.0}).run_until_idle(max_ticks=20)
+    pages = [r for r in caplog.records if r.getMessage().startswith("page: run run-log host a")]
+    assert len(pages) == 1
+    failed = kit.hosts("run-log")["a"].reason.split(":")[0]  # "pre-check: simulated failure"
+    fields = vars(pages[0])  # what `extra=` set, and what a JSON log line carries
+    assert (fields["run"], fields["host"], fields["step"]) == ("run-log", "a", failed)

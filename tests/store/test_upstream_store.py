@@ -315,6 +315,17 @@ def test_a_withdrawn_record_retires_its_id_for_good(store: Store) -> None:
         assert repository.affecting("Debian:12", "openssl") == []
         assert repository.count_by_ecosystem() == {}
         assert len(repository.index()) == 0
+        assert repository.names() == []  # nothing to suggest for a mistyped id
+
+
+def test_names_are_the_ids_and_aliases_a_lookup_finds(store: Store) -> None:
+    live = _doc(_osv("DSA-1", "2026-01-01T00:00:00Z", "3.0.1"))
+    when = "2026-03-01T00:00:00Z"
+    gone = _doc(_osv("DSA-2", when, "3.0.1", aliases=["CVE-2026-0002"], withdrawn=when))
+    with store.session(write=True) as session:
+        AdvisoryRepository(session).upsert([live, gone], now=NOW)
+    with store.session() as session:
+        assert sorted(AdvisoryRepository(session).names()) == ["CVE-2026-0001", "DSA-1"]
 
 
 def test_lookups_by_alias_package_and_raw_record(store: Store) -> None:

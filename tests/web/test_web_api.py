@@ -107,7 +107,7 @@ def test_host_detail_lists_packages_advisories_and_history(client: TestClient) -
 def test_errors_are_json_with_the_right_status(client: TestClient) -> None:
     missing = client.get("/api/v1/hosts/no-such-host")
     assert missing.status_code == 404
-    assert missing.json() == {"error": "host 'no-such-host' has no report", "status": 404}
+    assert missing.json() == {"error": "no host 'no-such-host'", "status": 404}
     bad_sort = client.get("/api/v1/hosts?sort=color")
     assert bad_sort.status_code == 400
     assert "sort" in bad_sort.json()["error"]
@@ -174,3 +174,11 @@ def test_a_store_failure_is_a_json_503_not_a_dropped_connection(
     assert response.status_code == 503
     assert response.json()["error"].startswith("store error: ")
     assert "history_points" in response.json()["error"]
+
+
+def test_a_posted_empty_array_is_400_and_stores_nothing(client: TestClient, tokens: Tokens) -> None:
+    before = client.get("/api/v1/overview").json()["fleet"]["hosts"]
+    posted = client.post("/api/v1/reports", content=b"[]", headers=bearer(tokens.reporter))
+    assert posted.status_code == 400
+    assert posted.json() == {"error": "no reports in request", "status": 400}
+    assert client.get("/api/v1/overview").json()["fleet"]["hosts"] == before

@@ -183,6 +183,10 @@ def test_token_cli_prints_the_secret_once(tmp_path: object, store: Store) -> Non
     assert authenticate(store, secret, now=NOW) is None
     bad = runner.invoke(cli, ["--db", url, "token", "revoke", "nobody"])
     assert bad.exit_code == 2  # a name the user typed: bad input
+    assert bad.stderr == "error: no token 'nobody'; see `fleetpatch token list`\n"
+    near = runner.invoke(cli, ["--db", url, "token", "revoke", "cii"])
+    assert near.exit_code == 2
+    assert near.stderr == "error: no token 'cii'; did you mean 'ci'?\n"
 
 
 def test_last_use_is_recorded(auth_client: TestClient, store: Store, tokens: Tokens) -> None:

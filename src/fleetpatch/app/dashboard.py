@@ -8,18 +8,19 @@ view's per-package facts from the in-memory catalog and advisory indexes (`Upstr
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fleetpatch.advisories.records import Finding
 from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.evaluate import Upstream, host_facts
-from fleetpatch.errors import NotFoundError
+from fleetpatch.errors import UnknownNameError
 from fleetpatch.exposure.facts import PackageFacts
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.policy.records import Bucket, Owner, Policy
+from fleetpatch.schedule.buckets import find_bucket, find_owner
 from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.schedule.windows import Opening, next_openings
 from fleetpatch.store import HostRepository, PackageVersion, ReportHeader, ReportRepository, Store
@@ -145,10 +146,7 @@ def bucket_view(
     """`forecast`: also plan and simulate the bucket's pending work. Left to None, it is done for
     buckets of up to `AUTO_FORECAST_HOSTS` hosts (well under a second) and only on request above
     (a bucket of tens of thousands of hosts takes seconds to minutes)."""
-    bucket = policy.bucket(name)
-    if bucket is None:
-        known = ", ".join(b.name for b in policy.buckets) or "none"
-        raise NotFoundError(f"no bucket {name!r} in the policy (buckets: {known})")
+    bucket = find_bucket(policy, name)
     figures = breakdown if breakdown is not None else fleet_breakdown(store)
     rollup = next((r for r in figures.by_bucket() if r.key == name), Rollup(name))
     counts = figures.per_bucket(lambda c: c.by_update_state)
@@ -195,6 +193,18 @@ def filter_choices(store: Store) -> dict[str, list[str]]:
         }
 
 
+def check_filter_names(
+    policy: Policy, choices: Mapping[str, Sequence[str]], *, bucket: str, owner: str
+) -> None:
+    """A hosts filter naming a bucket or owner that neither the evaluated hosts (`choices`, from
+    `filter_choices`) nor the policy know is `UnknownNameError`, the same line as
+    `fleetpatch hosts --bucket` says, not an empty page. "" and `NONE_KEY` always pass."""
+    if bucket not in ("", NONE_KEY, *choices["bucket"]):
+        find_bucket(policy, bucket)
+    if owner not in ("", NONE_KEY, *choices["owner"]):
+        find_owner(policy, owner)
+
+
 def host_view(
     store: Store,
     policy: Policy,
@@ -205,10 +215,11 @@ def host_view(
 ) -> HostView:
     """`upstream_for(ecosystem)` gives loaded indexes (a server keeps them); None loads them."""
     with store.session() as session:
-        header = HostRepository(session).current_for(hostname)
+        hosts = HostRepository(session)
+        header = hosts.current_for(hostname)
+        if header is None:
+            raise UnknownNameError("host", hostname, hosts.names())
         history = ReportRepository(session).history(hostname, limit=HISTORY_LIMIT)
-    if header is None:
-        raise NotFoundError(f"host {hostname!r} has no report")
     upstream = upstream_for(header.ecosystem) if upstream_for is not None else None
     status, pairs = host_facts(store, policy, hostname, now=now, upstream=upstream)
     lines = [PackageLine(p, f) for p, f in pairs]

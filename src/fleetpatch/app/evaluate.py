@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from fleetpatch.advisories.ecosystems import lookup_ecosystems
 from fleetpatch.advisories.index import AdvisoryIndex
 from fleetpatch.catalog.candidates import CatalogIndex
-from fleetpatch.errors import NotFoundError
+from fleetpatch.errors import NotFoundError, UnknownNameError
 from fleetpatch.exposure.drift import canonical_levels
 from fleetpatch.exposure.evaluate import FleetEvaluation, unevaluable, with_problem
 from fleetpatch.exposure.evaluate import evaluate_fleet as evaluate_pure
@@ -281,9 +281,10 @@ def host_facts(
 ) -> tuple[HostStatus | None, PackageRows]:
     """One host's stored status and the facts of each of its packages (for `outdated`/`vulns`)."""
     with store.session() as session:
-        header = HostRepository(session).current_for(hostname)
+        hosts = HostRepository(session)
+        header = hosts.current_for(hostname)
         if header is None:
-            raise NotFoundError(f"host {hostname!r} has no report; see `fleetpatch hosts`")
+            raise UnknownNameError("host", hostname, hosts.names())
         key = (header.package_set_id, header.arch)
         rows = set_facts(session, policy, [key], now=now, upstream=upstream)[key]
         status = EvaluationRepository(session).status(hostname)

@@ -13,10 +13,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
-from fleetpatch.errors import InputError, NotFoundError
+from fleetpatch.errors import InputError, UnknownNameError
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.policy.classify import UNCLASSIFIED, Classification, HostFacts, classify
 from fleetpatch.policy.records import Policy
+from fleetpatch.schedule.buckets import find_bucket, find_owner
 from fleetpatch.store import HostRepository, ReportHeader, ReportRepository, Store
 from fleetpatch.store.evaluations import EvaluationRepository
 
@@ -99,11 +100,16 @@ def list_hosts(
 ) -> list[HostSummary]:
     """Every host by name, filtered by bucket, owner, "no bucket" and evaluated states (`status`,
     names from `STATUS_FILTERS`); filters combine with AND. A host not evaluated yet matches no
-    state filter."""
+    state filter. A bucket or owner the policy does not know is `UnknownNameError`, not an
+    empty list: a typo must not read as "no hosts there"."""
     unknown = [name for name in status if name not in STATUS_FILTERS]
     if unknown:
         known = ", ".join(STATUS_FILTERS)
         raise InputError(f"unknown --status {unknown[0]!r}; choose from {known}")
+    if bucket is not None:
+        find_bucket(policy or Policy(), bucket)
+    if owner is not None:
+        find_owner(policy or Policy(), owner)
     at = now if now is not None else datetime.now(UTC)
     with store.session() as session:
         headers = HostRepository(session).current()
@@ -137,12 +143,13 @@ def show_host(
     history: int = DEFAULT_HISTORY,
     now: datetime | None = None,
 ) -> HostDetail:
-    """One host's latest facts and its newest `history` reports; `NotFoundError` if unknown."""
+    """One host's latest facts and its newest `history` reports; `UnknownNameError` if unknown."""
     at = now if now is not None else datetime.now(UTC)
     with store.session() as session:
-        latest = HostRepository(session).current_for(name)
+        hosts = HostRepository(session)
+        latest = hosts.current_for(name)
         if latest is None:
-            raise NotFoundError(f"host {name!r} has no reports")
+            raise UnknownNameError("host", name, hosts.names())
         reports = ReportRepository(session)
         entries = tuple(_entry(h) for h in reports.history(name, limit=history))
         total = reports.count_for(name)

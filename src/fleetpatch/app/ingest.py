@@ -4,7 +4,9 @@ Input is any number of sources, each one JSON object, a JSON array of objects, o
 `report_stream.py`). Every report is validated completely before anything is written, so a report
 is stored whole or not at all; a bad one becomes a `Rejection` naming its source and line or index
 (`reports.ndjson:17: packages[3].version: Field required`) and the rest of the batch carries on.
-A report whose content is already stored counts as a duplicate and changes nothing.
+A report whose content is already stored counts as a duplicate and changes nothing. A source with
+no report at all (an empty file, only whitespace, `[]`) is an `InputError` and nothing is stored:
+it is almost always the wrong file or a collector that wrote nothing.
 
 The whole call is one transaction (commit at the end, roll back on a store failure). Reports are
 written in batches of `batch_size` so memory stays flat on large inputs, and a `PackageCache` and a
@@ -24,7 +26,7 @@ from fleetpatch.app.parallel import check_documents
 from fleetpatch.app.parallel_files import check_ndjson_file, parallel_file_candidate
 from fleetpatch.app.report_stream import read_documents
 from fleetpatch.app.validation import Checked, ReportValidator
-from fleetpatch.errors import StoreError
+from fleetpatch.errors import InputError, StoreError
 from fleetpatch.inventory.records import HostReport
 from fleetpatch.store import PackageCache, ReportRepository, Store, StoreOutcome
 
@@ -114,13 +116,23 @@ def _checked(
     sources: Iterable[Source], validator: ReportValidator, workers: int
 ) -> Iterator[Checked]:
     for source in sources:
-        if source.path is not None and parallel_file_candidate(source.path, workers):
-            results = check_ndjson_file(source.name, source.path, validator, workers)
-            if results is not None:
-                yield from results
-                continue
-        documents = read_documents(source.name, source.stream)
-        yield from check_documents(documents, validator, workers)
+        items = 0
+        for item in _checked_source(source, validator, workers):
+            items += 1
+            yield item
+        if not items:
+            # Raised inside the write transaction: the reports of earlier sources roll back too.
+            raise InputError(f"no reports in {source.name}")
+
+
+def _checked_source(source: Source, validator: ReportValidator, workers: int) -> Iterator[Checked]:
+    if source.path is not None and parallel_file_candidate(source.path, workers):
+        results = check_ndjson_file(source.name, source.path, validator, workers)
+        if results is not None:
+            yield from results
+            return
+    documents = read_documents(source.name, source.stream)
+    yield from check_documents(documents, validator, workers)
 
 
 def _batches(checked: Iterable[Checked], tally: _Tally, size: int) -> Iterator[list[HostReport]]:

@@ -16,7 +16,7 @@ from fleetpatch.advisories.index import AdvisoryIndex, build_index
 from fleetpatch.advisories.match import match
 from fleetpatch.advisories.records import LEVELS, Advisory, Finding
 from fleetpatch.app.evaluate import PackageRows, Upstream, host_facts, load_upstream
-from fleetpatch.errors import NotFoundError, VersionError
+from fleetpatch.errors import UnknownNameError, VersionError
 from fleetpatch.exposure.drift import canonical_levels
 from fleetpatch.exposure.evaluate import unevaluable
 from fleetpatch.exposure.facts import PackageFacts, known_suites, match_triple
@@ -176,11 +176,13 @@ class CveReport:
 def cve_report(store: Store, policy: Policy, ident: str, *, now: datetime) -> CveReport:
     """Hosts affected by a CVE or advisory id, grouped by bucket and owner, with time to patch."""
     with store.session() as session:
-        advisories = AdvisoryRepository(session).by_id_or_alias(ident)
+        repo = AdvisoryRepository(session)
+        advisories = repo.by_id_or_alias(ident)
         if not advisories:
-            raise NotFoundError(
-                f"no advisory {ident!r} in the store; import advisories first "
-                "(`fleetpatch advisories import|sync`)"
+            known = repo.names()
+            empty = "; import advisories first (`fleetpatch advisories import|sync`)"
+            raise UnknownNameError(
+                "advisory", ident.strip(), known, where=" in the store", hint="" if known else empty
             )
         index = build_index(advisories)
         versions = PackageRepository(session).distinct_versions()

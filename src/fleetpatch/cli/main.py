@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from typing import Any
 
 import click
@@ -14,6 +12,7 @@ from fleetpatch.cli.cadence_cmd import announce, calendar, forecast, plan, windo
 from fleetpatch.cli.collect_cmd import collect, schema
 from fleetpatch.cli.demo_cmd import demo
 from fleetpatch.cli.exposure_cmd import cve, drift, evaluate, outdated_cmd, status, vulns_cmd
+from fleetpatch.cli.logs import configure_logging
 from fleetpatch.cli.policy_cmd import init, policy
 from fleetpatch.cli.run_cmd import audit, halt_cmd, run, runs, unhalt_cmd, worker
 from fleetpatch.cli.serve_cmd import serve, token
@@ -54,7 +53,12 @@ class FleetpatchGroup(click.Group):
 @click.option(
     "--log-level", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False)
 )
-@click.option("--log-json", is_flag=True, help="Log as JSON lines on stderr.")
+@click.option(
+    "--log-json",
+    is_flag=True,
+    help="Log one JSON object per line on stderr (time, level, logger, message, host, run, step, "
+    "exc) [env FLEETPATCH_LOG_FORMAT=json].",
+)
 @click.pass_context
 def cli(
     ctx: click.Context, db: str | None, policy: str | None, log_level: str | None, log_json: bool
@@ -68,22 +72,14 @@ def cli(
       fleetpatch ingest me.json            store the report
       fleetpatch hosts                     list hosts with their bucket and owner
 
-    Exit codes: 0 ok, 1 findings (check commands), 2 bad input, 3 other failure.
+    Exit codes: 0 ok, 1 findings (check commands), 2 bad input (an unknown host, bucket,
+    owner, CVE or run id names the closest known ones), 3 other failure.
     """
     settings = Settings.from_sources(
         os.environ, db=db, policy=policy, log_level=log_level, log_json=log_json
     )
     configure_logging(settings)
     ctx.obj = settings
-
-
-def configure_logging(settings: Settings) -> None:
-    fmt = (
-        '{"time":"%(asctime)s","level":"%(levelname)s","logger":"%(name)s","message":"%(message)s"}'
-        if settings.log_json
-        else "%(levelname)s %(name)s: %(message)s"
-    )
-    logging.basicConfig(level=settings.log_level, format=fmt, stream=sys.stderr, force=True)
 
 
 def main() -> None:

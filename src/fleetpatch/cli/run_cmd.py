@@ -217,8 +217,13 @@ def run_resume(ctx: click.Context, run_id: str, reason: str) -> None:
 @format_option
 @click.pass_context
 def runs(ctx: click.Context, bucket: str | None, limit: int, fmt: str) -> None:
-    """Runs, newest first, with their hosts by state."""
-    found = list_runs(store_of(ctx, existing=True), bucket=bucket, limit=limit)
+    """Runs, newest first, with their hosts by state.
+
+    A --bucket that neither the policy nor any run knows exits 2 with the closest names.
+    """
+    store = store_of(ctx, existing=True)
+    policy = policy_of(ctx) if bucket else None  # only a bucket filter needs the policy
+    found = list_runs(store, bucket=bucket, limit=limit, policy=policy)
     if fmt == "json":
         click.echo(json.dumps(found, indent=2, sort_keys=True))
         return

@@ -72,7 +72,11 @@ def serve(settings: Settings, host: str, port: int, auth: bool | None) -> None:
     _warm(app.state.fleetpatch)
     mode = "auth on" if auth_on else "auth off (loopback only)"
     click.echo(f"fleetpatch dashboard on http://{host}:{port}/ ({mode})", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=settings.log_level.lower())
+    # With --log-json uvicorn keeps out of logging, so its records reach the JSON handler too.
+    own_logging = None if settings.log_json else uvicorn.config.LOGGING_CONFIG
+    uvicorn.run(
+        app, host=host, port=port, log_level=settings.log_level.lower(), log_config=own_logging
+    )
 
 
 def _warm(context: WebContext) -> None:

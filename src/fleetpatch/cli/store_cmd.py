@@ -1,7 +1,8 @@
 """`fleetpatch ingest`, `hosts` and `host NAME`: put reports in, see hosts as they stand.
 
 Thin: open inputs, call one use case, render. Rejected reports are listed on stderr, one line
-each, and make `ingest` exit 2 after the good reports were stored.
+each, and make `ingest` exit 2 after the good reports were stored; an input with no report at all
+is exit 2 with nothing stored.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from fleetpatch.app.ingest import Progress, Source
 from fleetpatch.app.ingest import ingest as ingest_reports
 from fleetpatch.cli.common import policy_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_object, render_rows
-from fleetpatch.errors import NotFoundError
 
 PROGRESS_MIN_BYTES = 8 * 1024 * 1024
 PARALLEL_MIN_CPUS = 4
@@ -62,7 +62,8 @@ def ingest(ctx: click.Context, files: tuple[str, ...], workers: int) -> None:
     """Store host reports from FILE... ('-' for stdin): JSON object, JSON array or NDJSON.
 
     The same report twice is stored once. Bad reports are listed on stderr and make the exit
-    code 2; the good ones in the same input are stored anyway.
+    code 2; the good ones in the same input are stored anyway. A FILE with no report at all
+    (empty, blank, `[]`) is exit 2 and nothing is stored.
     """
     store = store_of(ctx)
     with ExitStack() as stack:
@@ -127,7 +128,11 @@ def hosts(
     fmt: str,
 ) -> None:
     """List hosts with their bucket, owner, evaluated states, packages, kernel, uptime and last
-    report. State columns come from the last `fleetpatch evaluate` ("-" before it)."""
+    report. State columns come from the last `fleetpatch evaluate` ("-" before it).
+
+    A --bucket or --owner the policy does not know exits 2 and suggests the closest names; a
+    known bucket without hosts prints an empty table.
+    """
     store = store_of(ctx, existing=True)
     found = list_hosts(
         store,
@@ -157,14 +162,12 @@ def _host_row(summary: HostSummary) -> dict[str, Any]:
 )
 @click.pass_context
 def host(ctx: click.Context, name: str, history_size: int, fmt: str) -> None:
-    """Show one host: facts, kernels, reboot evidence, uptime and its recent reports."""
-    try:
-        detail = show_host(
-            store_of(ctx, existing=True), policy_of(ctx), name, history=history_size, now=utcnow()
-        )
-    except NotFoundError as exc:  # a name the user typed: bad input, exit 2
-        click.echo(f"error: {exc}", err=True)
-        ctx.exit(2)
+    """Show one host: facts, kernels, reboot evidence, uptime and its recent reports.
+
+    An unknown NAME exits 2 and suggests the closest hostnames.
+    """
+    store = store_of(ctx, existing=True)
+    detail = show_host(store, policy_of(ctx), name, history=history_size, now=utcnow())
     facts = _facts(detail)
     history = [asdict(e) for e in detail.history]
     if fmt == "json":

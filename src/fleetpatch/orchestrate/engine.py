@@ -248,7 +248,7 @@ class Engine:
             reason=decision.reason,
         )
         report.events.append(f"{run.id}: {decision.event} ({decision.reason})")
-        log.info("run %s: %s (%s)", run.id, decision.event, decision.reason)
+        log.info("run %s: %s (%s)", run.id, decision.event, decision.reason, extra={"run": run.id})
 
     def _view(self, run: RunRow, hosts: Sequence[RunHostRow], *, halted: bool) -> RunView:
         return RunView(
@@ -284,7 +284,7 @@ class Engine:
 
     def _work(self, run_id: str, hosts: Sequence[str], report: TickReport) -> None:
         beat = threading.Event()
-        heart = threading.Thread(target=self._heartbeat, args=(beat,), daemon=True)
+        heart = threading.Thread(target=self._heartbeat, args=(beat, run_id), daemon=True)
         heart.start()
         try:
             workers = min(self.parallel, len(hosts))
@@ -295,14 +295,14 @@ class Engine:
             beat.set()
             heart.join(timeout=5)
 
-    def _heartbeat(self, stop: threading.Event) -> None:
+    def _heartbeat(self, stop: threading.Event, run_id: str) -> None:
         interval = max(0.05, self.lease_ttl / 3)
         while not stop.wait(interval):
             try:
                 with self.store.session(write=True) as session:
                     RunRepository(session).renew(self.holder, self.clock(), self.lease_ttl)
             except Exception:  # the next beat retries; a lost lease is detected before writes
-                log.exception("lease heartbeat failed")
+                log.exception("run %s: lease heartbeat failed", run_id, extra={"run": run_id})
 
     def _work_host(self, run_id: str, host: str) -> int:
         steps = 0
@@ -315,7 +315,10 @@ class Engine:
                     break
         except Exception:
             log.exception(
-                "run %s host %s: unexpected error; the host is left to resume", run_id, host
+                "run %s host %s: unexpected error; the host is left to resume",
+                run_id,
+                host,
+                extra={"run": run_id, "host": host},
             )
         finally:
             with self.store.session(write=True) as session:
@@ -474,7 +477,13 @@ class Engine:
                 return "lost"
             if not repo.holds(run_id, host, self.holder, now):
                 # Another worker took the host over: its resume marks this attempt interrupted.
-                log.warning("run %s host %s: lease lost during %s", run_id, host, spec.name)
+                log.warning(
+                    "run %s host %s: lease lost during %s",
+                    run_id,
+                    host,
+                    spec.name,
+                    extra={"run": run_id, "host": host, "step": spec.name},
+                )
                 return "lost"
             step.outcome, step.finished_at = outcome, now
             step.message, step.evidence = message[:2000], dict(evidence)
@@ -602,7 +611,14 @@ class Engine:
                 reason=reason,
                 detail={"dedup_key": key, "bucket": run.bucket, "phase": phase, "state": state},
             )
-            log.warning("page: run %s host %s %s (%s)", run.id, row.host, state, reason)
+            log.warning(
+                "page: run %s host %s %s (%s)",
+                run.id,
+                row.host,
+                state,
+                reason,
+                extra={"run": run.id, "host": row.host, "step": spec.name},
+            )
 
     def _finish_host(
         self,

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fleetpatch.app.cadence import plan_bucket
-from fleetpatch.errors import InputError, NotFoundError
+from fleetpatch.errors import InputError, UnknownNameError
 from fleetpatch.policy.problems import did_you_mean
 from fleetpatch.policy.records import EXECUTORS, STRATEGY_STEPS, Baseline, Bucket, Policy
 from fleetpatch.runs.machine import host_steps, transition
@@ -203,10 +203,8 @@ def _choose_hosts(plan: Plan, hosts: Sequence[str] | None) -> set[str]:
     unknown = [h for h in hosts if h not in pending]
     if unknown:
         first = unknown[0]
-        raise NotFoundError(
-            f"host {first!r} is not among bucket {plan.bucket!r}'s hosts that need work"
-            f"{did_you_mean(first, sorted(pending))}"
-        )
+        where = f" among bucket {plan.bucket!r}'s hosts that need work"
+        raise UnknownNameError("host", first, pending, where=where)
     return set(hosts)
 
 
@@ -312,8 +310,7 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
         repo = RunRepository(session)
         run = repo.get(run_id)
         if run is None:
-            known = repo.ids()
-            raise NotFoundError(f"no run {run_id!r}{did_you_mean(run_id, known)}")
+            raise UnknownNameError("run", run_id, repo.ids())
         hosts = repo.hosts(run_id)
         steps: dict[str, list[RunStepRow]] = {}
         for step in repo.steps(run_id):
@@ -328,10 +325,18 @@ def show_run(store: Store, run_id: str) -> dict[str, Any]:
         }
 
 
-def list_runs(store: Store, *, bucket: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+def list_runs(
+    store: Store, *, bucket: str | None = None, limit: int = 100, policy: Policy | None = None
+) -> list[dict[str, Any]]:
+    """Runs, newest first. A `bucket` that neither the policy nor any run knows is
+    `UnknownNameError`; a known bucket without runs is an empty list."""
     with store.session() as session:
         repo = RunRepository(session)
         runs = repo.listing(bucket=bucket, limit=limit)
+        if bucket and not runs:
+            known = {*repo.buckets(), *(b.name for b in (policy or Policy()).buckets)}
+            if bucket not in known:
+                raise UnknownNameError("bucket", bucket, known, where=" in the policy or any run")
         counts = repo.host_counts([r.id for r in runs])
         return [_run_json(r, counts.get(r.id, {})) for r in runs]
 
@@ -400,7 +405,7 @@ def resume_run(store: Store, run_id: str, *, now: datetime, actor: str, reason: 
 def _run(repo: RunRepository, run_id: str) -> RunRow:
     run = repo.lock(run_id)
     if run is None:
-        raise NotFoundError(f"no run {run_id!r}{did_you_mean(run_id, repo.ids())}")
+        raise UnknownNameError("run", run_id, repo.ids())
     return run
 
 
@@ -435,9 +440,10 @@ def audit_entries(
     store: Store, *, run_id: str | None = None, since: datetime | None = None, limit: int = 1000
 ) -> list[dict[str, Any]]:
     with store.session() as session:
-        rows: list[AuditRow] = RunRepository(session).audit_log(
-            run_id=run_id, since=since, limit=limit
-        )
+        repo = RunRepository(session)
+        if run_id is not None and repo.get(run_id) is None:
+            raise UnknownNameError("run", run_id, repo.ids())
+        rows: list[AuditRow] = repo.audit_log(run_id=run_id, since=since, limit=limit)
         return [
             {
                 "at": r.at.isoformat(),

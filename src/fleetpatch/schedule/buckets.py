@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from fleetpatch.errors import NotFoundError
+from fleetpatch.errors import UnknownNameError
 from fleetpatch.policy.records import Blackout, Bucket, Policy
 from fleetpatch.schedule.windows import Opening, is_open, next_openings, openings_between
 
@@ -39,11 +39,23 @@ def blackouts_for(policy: Policy, bucket: Bucket) -> tuple[Blackout, ...]:
 
 
 def find_bucket(policy: Policy, name: str) -> Bucket:
+    """The policy's bucket `name`; `UnknownNameError` naming the closest buckets if none."""
     bucket = policy.bucket(name)
     if bucket is None:
-        known = ", ".join(b.name for b in policy.buckets)
-        raise NotFoundError(f"no bucket {name!r} in the policy (buckets: {known})")
+        known = [b.name for b in policy.buckets]
+        listed = f" (buckets: {', '.join(known)})" if known else " (it has no buckets)"
+        raise UnknownNameError("bucket", name, known, where=" in the policy", hint=listed)
     return bucket
+
+
+def find_owner(policy: Policy, name: str) -> str:
+    """`name` if the policy knows that team (as an owner or a bucket's owner), else
+    `UnknownNameError` naming the closest teams."""
+    known = {o.name for o in policy.owners} | {b.owner for b in policy.buckets}
+    if name not in known:
+        listed = f" (owners: {', '.join(sorted(known))})" if known else " (it has no owners)"
+        raise UnknownNameError("owner", name, known, where=" in the policy", hint=listed)
+    return name
 
 
 def next_window(policy: Policy, bucket: Bucket, at: datetime) -> Opening | None:

@@ -237,6 +237,14 @@ class AdvisoryRepository:
         by_alias = select(_ALIASES.c.advisory_pk).where(_ALIASES.c.alias == name)
         return self._by_pks(by_id.union(by_alias))
 
+    def names(self) -> list[str]:
+        """Every id and alias a live advisory answers to (what `by_id_or_alias` finds)."""
+        a, x = _ADVISORIES.c, _ALIASES.c
+        live = a.withdrawn.is_(None)
+        ids = select(a.advisory_id).where(live)
+        aliases = select(x.alias).join(_ADVISORIES, a.id == x.advisory_pk).where(live)
+        return list(self._session.execute(ids.union(aliases)).scalars())
+
     def _by_pks(self, pks: Any) -> list[Advisory]:
         a = _ADVISORIES.c
         query = select(a.record).where(a.id.in_(pks), a.withdrawn.is_(None)).order_by(a.advisory_id)

@@ -37,6 +37,11 @@ class RunRepository:
     def ids(self) -> list[str]:
         return list(self.session.execute(select(RunRow.id)).scalars())
 
+    def buckets(self) -> list[str]:
+        """The buckets that have runs, A to Z (a bucket since renamed in the policy included)."""
+        query = select(RunRow.bucket).distinct().order_by(RunRow.bucket)
+        return list(self.session.execute(query).scalars())
+
     def listing(self, *, bucket: str | None = None, limit: int = 100) -> list[RunRow]:
         query = select(RunRow).order_by(RunRow.created_at.desc(), RunRow.id.desc()).limit(limit)
         if bucket:

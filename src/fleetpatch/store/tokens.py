@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from fleetpatch.errors import InputError, NotFoundError
+from fleetpatch.errors import InputError, UnknownNameError
 from fleetpatch.store.tables_eval import ApiTokenRow
 
 
@@ -56,7 +56,8 @@ class TokenRepository:
     def revoke(self, name: str, *, at: datetime) -> TokenRecord:
         row = self._by_name(name)
         if row is None:
-            raise NotFoundError(f"no token named {name!r}; see `fleetpatch token list`")
+            known = self._session.scalars(select(ApiTokenRow.name))
+            raise UnknownNameError("token", name, known, hint="; see `fleetpatch token list`")
         if row.revoked_at is None:
             row.revoked_at = at
             self._session.flush()

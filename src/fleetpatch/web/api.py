@@ -170,6 +170,9 @@ async def post_reports(request: Request, _: Annotated[Caller, Depends(ingester)]
 
 
 def status_filter(context: WebContext, query: HostQuery) -> StatusFilter:
+    dashboard.check_filter_names(
+        context.policy, context.choices(), bucket=query.bucket, owner=query.owner
+    )
     if query.state and query.state not in STATES:
         raise InputError(f"state: must be one of {', '.join(STATES)}, not {query.state!r}")
     sets = None

@@ -48,7 +48,8 @@ def _actor(caller: Caller) -> str:
 
 @router.get("/runs")
 def get_runs(request: Request, _: Reader, bucket: str | None = None) -> list[dict[str, Any]]:
-    return service.list_runs(context_of(request).store, bucket=bucket)
+    context = context_of(request)
+    return service.list_runs(context.store, bucket=bucket, policy=context.policy)
 
 
 @router.get("/runs/{run_id}")

@@ -62,6 +62,7 @@ def _ingest(context: WebContext, body: bytes) -> tuple[IngestOut, int]:
                 "stored a report of %s but could not re-evaluate it; the next "
                 "`fleetpatch evaluate` will",
                 hostname,
+                extra={"host": hostname},
             )
     context.forget_figures()
     out = IngestOut(
