@@ -9,7 +9,7 @@ view's per-package facts from the in-memory catalog and advisory indexes (`Upstr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetpatch.advisories.records import Finding
@@ -65,6 +65,10 @@ class Overview:
     """Hosts some of whose packages could not be evaluated (they count as `unknown`)."""
     unevaluable_first: tuple[tuple[str, str], ...] = ()
     """The first of them by name, with the reason."""
+    p90_by_bucket: Mapping[str | None, float] = field(default_factory=dict)
+    """Days behind, 90th percentile over each bucket's hosts (the unclassified under None)."""
+    p90_by_owner: Mapping[str | None, float] = field(default_factory=dict)
+    fleet_p90: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,7 @@ class BucketView:
     next_windows: tuple[Opening, ...]
     trend: tuple[HistoryPoint, ...]
     forecast: Forecast | None = None
+    days_behind_p90: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +123,10 @@ def overview(
         evaluation = repo.latest()
         trend = _trend(repo, "fleet", FLEET_KEY, evaluation)
         unevaluable, first = repo.problems()
+        queries = StatusQueries(session)
+        p90_bucket = queries.days_behind_p90("bucket")
+        p90_owner = queries.days_behind_p90("owner")
+        fleet_p90 = queries.days_behind_p90("fleet").get("fleet", 0.0)
     buckets = _with_empty_buckets(policy, figures.by_bucket())
     lines = tuple(_bucket_line(policy, r, now) for r in buckets)
     return Overview(
@@ -128,6 +137,9 @@ def overview(
         evaluation,
         unevaluable=unevaluable,
         unevaluable_first=tuple(first),
+        p90_by_bucket=p90_bucket,
+        p90_by_owner=p90_owner,
+        fleet_p90=fleet_p90,
     )
 
 
@@ -153,6 +165,7 @@ def bucket_view(
     with store.session() as session:
         repo = EvaluationRepository(session)
         trend = _trend(repo, "bucket", name, repo.latest())
+        p90 = StatusQueries(session).days_behind_p90("bucket").get(name, 0.0)
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
     if forecast is None:
         forecast = rollup.hosts <= AUTO_FORECAST_HOSTS
@@ -164,6 +177,7 @@ def bucket_view(
         next_windows=tuple(windows_of(policy, bucket, now, NEXT_WINDOWS)),
         trend=tuple(trend),
         forecast=bucket_forecast(store, policy, name, now).forecast if forecast else None,
+        days_behind_p90=p90,
     )
 
 

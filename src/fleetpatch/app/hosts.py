@@ -130,7 +130,7 @@ def _with_status(summary: HostSummary, status: HostStatus | None) -> HostSummary
         update=status.update,
         security=status.security,
         reboot=status.reboot,
-        days_behind=round(status.days_behind_mean, 1),
+        days_behind=round(status.days_behind, 1),
         states=frozenset(name for name, test in STATUS_FILTERS.items() if test(status)),
     )
 

@@ -1,7 +1,11 @@
 """Rollups: per bucket and per owner sums over host states, the figures the dashboard leads with.
 
-Days behind is a mean over package instances (DESIGN.md §3): the sum of every host's per-package
-days divided by the number of package instances the catalog knows, with the max beside it.
+Days behind is a figure of hosts: a host is as far behind as its *oldest* missing update
+(`HostStatus.days_behind`), and a group's `days_behind_mean` is the mean of that over its hosts,
+with the max beside it (and the p90, from the store's distribution). A mean over package instances
+(every host's per-package days over the package instances the catalog knows) read 0.0 for a team
+with a tenth of its hosts past their SLA, because most packages are current; it is kept as the
+secondary, clearly named `days_behind_package_mean`.
 """
 
 from __future__ import annotations
@@ -32,9 +36,16 @@ class Rollup:
     days_behind_sum: float = 0.0
     package_instances: int = 0
     days_behind_max: float = 0.0
+    host_days_sum: float = 0.0
 
     @property
     def days_behind_mean(self) -> float:
+        """Mean over hosts of each host's oldest missing update, in days."""
+        return self.host_days_sum / self.hosts if self.hosts else 0.0
+
+    @property
+    def days_behind_package_mean(self) -> float:
+        """Secondary: mean over package instances (most are current, so this reads low)."""
         return self.days_behind_sum / self.package_instances if self.package_instances else 0.0
 
     @property
@@ -65,6 +76,7 @@ class _Acc:
     days_behind_sum: float = 0.0
     package_instances: int = 0
     days_behind_max: float = 0.0
+    host_days_sum: float = 0.0
 
     def freeze(self, key: str | None) -> Rollup:
         return Rollup(key, *(getattr(self, f.name) for f in fields(self)))
@@ -86,6 +98,7 @@ class _Acc:
         self.days_behind_sum += s.summary.days_behind_sum
         self.package_instances += s.summary.known
         self.days_behind_max = max(self.days_behind_max, s.summary.days_behind_max)
+        self.host_days_sum += s.days_behind
 
 
 def rollup(

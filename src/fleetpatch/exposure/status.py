@@ -55,7 +55,13 @@ class HostStatus:
         return self.summary.problem
 
     @property
+    def days_behind(self) -> float:
+        """How far behind the host is: the age, in days, of its oldest missing update."""
+        return self.summary.days_behind_max
+
+    @property
     def days_behind_mean(self) -> float:
+        """Secondary: the mean over the host's packages the catalog knows."""
         s = self.summary
         return s.days_behind_sum / s.known if s.known else 0.0
 

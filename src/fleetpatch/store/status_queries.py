@@ -11,11 +11,12 @@ matches are found by one scan and sorted instead. The free-text filter is a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, select
 from sqlalchemy.orm import Session
 
 from fleetpatch.advisories.records import LEVELS
@@ -197,6 +198,21 @@ class StatusQueries:
             )
         return Breakdown(tuple(_cell(b, o, group) for (b, o), group in parts.items()))
 
+    def days_behind_p90(self, by: Literal["bucket", "owner", "fleet"]) -> dict[str | None, float]:
+        """The 90th percentile, over hosts, of each host's days behind (its oldest missing
+        update), per bucket, per owner or for the whole fleet (key "fleet"); to the whole day.
+
+        From the distribution of whole days per group (a few hundred rows however large the
+        fleet), read in index order.
+        """
+        key = {"bucket": H.bucket, "owner": H.owner}.get(by, literal("fleet"))
+        day = cast(H.days_behind_max, Integer)
+        query = select(key, day, func.count()).group_by(key, day)
+        counts: dict[str | None, list[tuple[int, int]]] = {}
+        for group, days, n in self._session.execute(query):
+            counts.setdefault(group, []).append((int(days), int(n)))
+        return {group: float(nearest_rank(pairs, 0.9)) for group, pairs in counts.items()}
+
     def sets_with(self, ecosystem: str, package: str, version: str) -> tuple[int, ...]:
         """Ids of the package sets that contain `package` at `version` (any architecture)."""
         wanted = select(PackageVersionRow.id).where(
@@ -235,6 +251,21 @@ class StatusQueries:
         return [str(v) for v in self._session.execute(query).scalars()]
 
 
+def nearest_rank(counts: Iterable[tuple[int, int]], q: float) -> int:
+    """The nearest-rank `q` quantile of a distribution given as (value, count) pairs."""
+    ordered = sorted(counts)
+    total = sum(n for _, n in ordered)
+    if total == 0:
+        return 0
+    rank = max(1, math.ceil(round(q * total, 9)))  # round first: 0.9 * 10 is 9.000000000000002
+    seen = 0
+    for value, n in ordered:
+        seen += n
+        if seen >= rank:
+            return value
+    return ordered[-1][0]
+
+
 def filtered(query: Select[Any], where: StatusFilter) -> Select[Any]:
     """Add the filter's conditions to a query over `host_status`."""
     conditions: list[ColumnElement[bool]] = []
@@ -258,7 +289,7 @@ def filtered(query: Select[Any], where: StatusFilter) -> Select[Any]:
 
 def _order(sort: HostSort, descending: bool, *, indexed: bool = True) -> list[Any]:
     column: Any = {
-        "days_behind": H.days_behind_mean,
+        "days_behind": H.days_behind_max,  # the host's oldest missing update
         "uptime": H.uptime_days,
         "severity": H.severity_rank,
         "hostname": H.hostname,

@@ -70,6 +70,7 @@ def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -
         windows=[f"{w.rule} for {w.duration_minutes} min ({w.timezone})" for w in b.windows],
         next_windows=[schemas.window_out(o) for o in view.next_windows],
         rollup=schemas.rollup_out(view.rollup),
+        days_behind_p90=view.days_behind_p90,
         by_update_state=view.by_update_state,
         trend=schemas.trend_out(view.trend),
         forecast=schemas.forecast_out(view.forecast),

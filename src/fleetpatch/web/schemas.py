@@ -40,8 +40,9 @@ class RollupOut(BaseModel):
     drifted: int
     unclassified: int
     sla_breaches: int
-    days_behind_mean: float
+    days_behind_mean: float  # over hosts, each host's oldest missing update
     days_behind_max: float
+    days_behind_package_mean: float  # secondary: over package instances
 
 
 class WindowOut(BaseModel):
@@ -112,6 +113,7 @@ class BucketOut(BaseModel):
     by_update_state: dict[str, int]
     trend: list[TrendPointOut]
     forecast: ForecastOut | None = None
+    days_behind_p90: float = 0.0  # over the bucket's hosts, to the whole day
 
 
 class HostStatusOut(BaseModel):
@@ -136,6 +138,7 @@ class HostStatusOut(BaseModel):
     advisories: int
     drifted: int
     sla_breaches: list[str]
+    days_behind: float = 0.0  # the age of the host's oldest missing update
     problem: str = ""  # why some packages could not be evaluated ("" when all could)
 
 
@@ -223,6 +226,7 @@ def rollup_fields(r: Rollup) -> dict[str, object]:
         "sla_breaches": r.sla_breaches,
         "days_behind_mean": round(r.days_behind_mean, 2),
         "days_behind_max": round(r.days_behind_max, 2),
+        "days_behind_package_mean": round(r.days_behind_package_mean, 2),
     }
 
 
@@ -279,6 +283,7 @@ def status_out(s: HostStatus) -> HostStatusOut:
         advisories=s.summary.advisories,
         drifted=s.summary.drifted,
         sla_breaches=list(s.sla_breaches),
+        days_behind=round(s.days_behind, 2),
         problem=s.problem,
     )
 
