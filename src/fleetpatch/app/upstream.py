@@ -10,6 +10,8 @@
 - an Alpine repository (`APKINDEX.tar.gz`, its folder, or a URL with an `Alpine:vX.Y` ecosystem);
   `suites[0]`, when given, is the repository name (`main`), else the folder above the arch folder.
 
+An index entry whose version (or source version) is not valid for its ecosystem is left out
+with a warning naming the file and line (`fleetpatch.catalog.screen`) and counted in `skipped`.
 Every location is read before the store is opened for writing, and a location that cannot be read
 becomes one line in `problems` while the others are stored. Writing is one transaction.
 
@@ -27,7 +29,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -39,7 +41,14 @@ from fleetpatch.advisories.ecosystems import family
 from fleetpatch.advisories.osv import parse_advisory
 from fleetpatch.catalog.lists import Fetcher, UrllibFetcher, fetch_mirror, read_lists_dir
 from fleetpatch.catalog.records import AptImport, CatalogEntry
-from fleetpatch.catalog.repos import apk_entries, read_apk_repo, read_rpm_repo, rpm_entries
+from fleetpatch.catalog.repos import (
+    RpmRepo,
+    apk_entries,
+    read_apk_repo,
+    read_rpm_repo,
+    rpm_entries,
+)
+from fleetpatch.catalog.screen import scheme_of, screen_apt, screen_packages
 from fleetpatch.errors import FleetpatchError, InputError, ParseError, StoreError
 from fleetpatch.store import Store
 from fleetpatch.store.advisories import AdvisoryRepository, OsvDocument, UpsertOutcome
@@ -54,9 +63,13 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True, slots=True)
 class CatalogImportSummary:
+    """What a catalog import stored, and what it left out: `skipped` counts index entries whose
+    version is not valid for their ecosystem (each is also one line in `warnings`)."""
+
     outcome: CatalogOutcome
     warnings: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +98,7 @@ class _Read:
     release: ReleaseImport | None = None
     entries: tuple[CatalogEntry, ...] = ()
     ecosystem: str | None = None
+    skipped: tuple[str, ...] = ()
 
 
 def import_catalog(
@@ -117,8 +131,9 @@ def import_catalog(
                 outcome += _store(repository, item, now)
     except StoreError as exc:
         raise StoreError(f"catalog import failed, nothing stored: {_first_line(exc)}") from exc
-    warnings = tuple(str(w) for item in read if item.apt for w in item.apt.warnings)
-    return CatalogImportSummary(outcome, warnings, tuple(problems))
+    warnings = [str(w) for item in read if item.apt for w in item.apt.warnings]
+    skipped = [line for item in read for line in item.skipped]
+    return CatalogImportSummary(outcome, (*warnings, *skipped), tuple(problems), len(skipped))
 
 
 def _store(repository: CatalogRepository, item: _Read, now: datetime) -> CatalogOutcome:
@@ -152,13 +167,18 @@ def _read(
         if not suites or not arches:
             raise InputError(f"{location}: a mirror needs --suite and --arch")
         apt = fetch_mirror(location, suites=suites, arches=arches, now=now, fetcher=fetcher)
-        return _Read(location, apt=apt, ecosystem=ecosystem)
+        return _apt_read(location, apt, ecosystem)
     if not path.exists():
         raise InputError(f"{location}: no such file or folder")
     apt = read_lists_dir(path, now=now, suites=suites or None, arches=arches or None)
     if not apt.suites:
         raise InputError(f"{location}: no apt Release and Packages files found")
-    return _Read(location, apt=apt, ecosystem=ecosystem)
+    return _apt_read(location, apt, ecosystem)
+
+
+def _apt_read(location: str, apt: AptImport, ecosystem: str | None) -> _Read:
+    screened, skipped = screen_apt(apt, ecosystem)
+    return _Read(location, apt=screened, ecosystem=ecosystem, skipped=skipped)
 
 
 def _read_rpm(
@@ -167,6 +187,10 @@ def _read_rpm(
     if not ecosystem:
         raise InputError(f"{location}: an RPM repository needs --ecosystem (e.g. AlmaLinux:9)")
     repo = read_rpm_repo(location, fetcher=fetcher)
+    screened = screen_packages(
+        repo.packages, scheme=scheme_of(ecosystem, "rpm"), source=_primary_name(repo)
+    )
+    repo = replace(repo, packages=screened.kept)
     repo_id = suites[0] if suites else _last_part(location)
     entries = rpm_entries(
         repo, ecosystem=ecosystem, repo_id=repo_id, security="security" in repo_id.lower()
@@ -177,7 +201,11 @@ def _read_rpm(
     release = ReleaseImport(
         ecosystem, "rpm", location, repo_id, date, archive=repo_id, location=location
     )
-    return _Read(location, release=release, entries=entries)
+    return _Read(location, release=release, entries=entries, skipped=screened.skipped)
+
+
+def _primary_name(repo: RpmRepo) -> str:
+    return f"{repo.location.rstrip('/')}/{repo.repomd.find('primary').href}"
 
 
 def _read_apk(
@@ -187,6 +215,10 @@ def _read_apk(
         raise InputError(f"{location}: an APKINDEX needs --ecosystem Alpine:vX.Y")
     location = location.removesuffix("APKINDEX.tar.gz").rstrip("/") or "."
     index = read_apk_repo(location, fetcher=fetcher)
+    screened = screen_packages(
+        index.packages, scheme=scheme_of(ecosystem, "apk"), source=f"{location}/APKINDEX.tar.gz"
+    )
+    index = replace(index, packages=screened.kept)
     branch = ecosystem.split(":", 1)[1]
     repository = suites[0] if suites else _last_part(location.rstrip("/").rsplit("/", 1)[0])
     entries = apk_entries(
@@ -204,7 +236,7 @@ def _read_apk(
         codename=branch,
         location=location,
     )
-    return _Read(location, release=release, entries=entries)
+    return _Read(location, release=release, entries=entries, skipped=screened.skipped)
 
 
 def _last_part(location: str) -> str:

@@ -125,6 +125,7 @@ def catalog_import(
             )
         )
     shown = asdict(summary.outcome)
+    shown["skipped"] = summary.skipped
     shown["seconds"] = round(seconds, 3)
     shown["entries_per_second"] = _rate(summary.outcome.entries_listed, seconds)
     click.echo(render_object(shown, fmt))
