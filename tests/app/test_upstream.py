@@ -113,6 +113,23 @@ def test_withdrawn_and_newer_copies_through_an_import(store: Store, tmp_path: Pa
         assert AdvisoryRepository(session).by_id_or_alias("USN-7287-1") == []
 
 
+def test_an_advisory_entry_with_an_invalid_version_is_skipped_and_counted(
+    store: Store, tmp_path: Path
+) -> None:
+    record = json.loads((UBUNTU / "UBUNTU-CVE-2022-4899.json").read_text(encoding="utf-8"))
+    record["affected"][0]["ranges"][0]["events"].append({"fixed": "1.5.0-"})
+    (tmp_path / "bad.json").write_text(json.dumps(record), encoding="utf-8")
+    summary = import_advisories(store, [tmp_path / "bad.json"], now=NOW)
+    assert (summary.problems, summary.records, summary.inserted, summary.skipped) == ((), 1, 1, 1)
+    assert summary.warnings == (
+        f"{tmp_path / 'bad.json'}: UBUNTU-CVE-2022-4899: affected[0] (Ubuntu:22.04:LTS/libzstd) "
+        "skipped: ranges[0] fixed invalid dpkg version '1.5.0-': revision number is empty",
+    )
+    with store.session() as session:
+        (stored,) = AdvisoryRepository(session).by_id_or_alias("UBUNTU-CVE-2022-4899")
+    assert stored.affected == ()
+
+
 def _xz_with(source: Path, target: Path, old: str, new: str) -> None:
     text = lzma.decompress(source.read_bytes()).decode("utf-8")
     assert old in text

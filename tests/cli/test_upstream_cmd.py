@@ -132,6 +132,16 @@ def osv_server() -> Iterator[str]:
     thread.join()
 
 
+def test_advisories_import_counts_skipped_entries_and_exits_0(db: str, tmp_path: Path) -> None:
+    record = json.loads((UBUNTU / "UBUNTU-CVE-2022-4899.json").read_text(encoding="utf-8"))
+    record["affected"][0]["versions"].append("1.5.0-")
+    (tmp_path / "bad.json").write_text(json.dumps(record), encoding="utf-8")
+    code, out, err = run(db, "advisories", "import", str(tmp_path / "bad.json"), "--format", "json")
+    assert code == 0
+    assert (json.loads(out)["skipped"], json.loads(out)["warnings"]) == (1, 1)
+    assert err.startswith(f"warning: {tmp_path / 'bad.json'}: UBUNTU-CVE-2022-4899: affected[0]")
+
+
 def test_advisories_sync_downloads_once_then_is_not_modified(db: str, osv_server: str) -> None:
     args = ("advisories", "sync", "--ecosystem", "Ubuntu", "--base-url", osv_server)
     code, out, _ = run(db, *args, "--format", "json")

@@ -20,7 +20,9 @@ security tracker lists (`data/DSA/list`, `data/DLA/list`: a file is one when its
 DSA/DLA header, whatever its name; `fleetpatch.advisories.debian_list` turns each entry into the
 OSV record it stands for). It merges the records into the store in batches, in one transaction; a
 bad file or record is a problem line, never an abort, and list data fleetpatch does not use (a
-release codename it does not map) is a warning. The merge rule (latest `modified` wins, withdrawn
+release codename it does not map) is a warning. So is an affected entry holding a version its
+ecosystem's scheme cannot read (`fleetpatch.advisories.screen`): the entry is left out of its
+record, and counted in `skipped`. The merge rule (latest `modified` wins, withdrawn
 retire their id) is the store's.
 """
 
@@ -39,6 +41,8 @@ from sqlalchemy.orm import Session
 from fleetpatch.advisories.debian_list import looks_like_list, parse_list, to_osv
 from fleetpatch.advisories.ecosystems import family
 from fleetpatch.advisories.osv import parse_advisory
+from fleetpatch.advisories.records import Advisory
+from fleetpatch.advisories.screen import screen_advisory
 from fleetpatch.catalog.lists import Fetcher, UrllibFetcher, fetch_mirror, read_lists_dir
 from fleetpatch.catalog.records import AptImport, CatalogEntry
 from fleetpatch.catalog.repos import (
@@ -75,7 +79,9 @@ class CatalogImportSummary:
 @dataclass(frozen=True, slots=True)
 class AdvisoryImportSummary:
     """Counts of one advisory import. `records` counts records read and parsed; `unchanged`
-    those that wrote nothing (already stored, older, or a copy of another record read)."""
+    those that wrote nothing (already stored, older, or a copy of another record read);
+    `skipped` the affected entries left out of their records because a version in them is not
+    valid for their ecosystem (each is also one line in `warnings`)."""
 
     files: int = 0
     records: int = 0
@@ -87,6 +93,7 @@ class AdvisoryImportSummary:
     withdrawn: int = 0
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +298,7 @@ class _AdvisoryTally:
     outcomes: list[UpsertOutcome] = field(default_factory=list)
     conflicts: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
 
     def add(self, outcome: UpsertOutcome) -> None:
         self.outcomes.append(outcome)
@@ -311,7 +319,15 @@ class _AdvisoryTally:
             withdrawn=total("withdrawn"),
             problems=tuple(problems),
             warnings=tuple(self.warnings),
+            skipped=self.skipped,
         )
+
+    def screened(self, where: str, advisory: Advisory, raw: bytes) -> OsvDocument:
+        """The document to store: `advisory` without the affected entries it cannot place."""
+        screened = screen_advisory(advisory)
+        self.skipped += len(screened.skipped)
+        self.warnings.extend(f"{where}: {advisory.id}: {reason}" for reason in screened.skipped)
+        return OsvDocument(screened.advisory, raw)
 
 
 def _batches(
@@ -320,7 +336,7 @@ def _batches(
     batch: list[OsvDocument] = []
     for origin, data in documents:
         tally.files += 1
-        for document in _parse(origin, data, problems, tally.warnings):
+        for document in _parse(origin, data, problems, tally):
             tally.records += 1
             batch.append(document)
             if len(batch) >= ADVISORY_BATCH:
@@ -331,10 +347,10 @@ def _batches(
 
 
 def _parse(
-    origin: str, data: bytes, problems: list[str], warnings: list[str]
+    origin: str, data: bytes, problems: list[str], tally: _AdvisoryTally
 ) -> Iterator[OsvDocument]:
     if looks_like_list(data):
-        yield from _list_documents(origin, data, problems, warnings)
+        yield from _list_documents(origin, data, problems, tally)
         return
     try:
         loaded = orjson.loads(data)
@@ -350,11 +366,11 @@ def _parse(
         except ParseError as exc:
             problems.append(f"{origin}: {exc}")
             continue
-        yield OsvDocument(advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
+        yield tally.screened(origin, advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
 
 
 def _list_documents(
-    origin: str, data: bytes, problems: list[str], warnings: list[str]
+    origin: str, data: bytes, problems: list[str], tally: _AdvisoryTally
 ) -> Iterator[OsvDocument]:
     try:
         text = data.decode("utf-8")
@@ -363,7 +379,7 @@ def _list_documents(
         return
     read = parse_list(text, origin)
     problems.extend(read.problems)
-    warnings.extend(read.warnings)
+    tally.warnings.extend(read.warnings)
     for entry in read.entries:
         record = to_osv(entry)
         try:
@@ -371,7 +387,8 @@ def _list_documents(
         except ParseError as exc:  # pragma: no cover - to_osv writes only what the parser takes
             problems.append(f"{origin}:{entry.line}: {exc}")
             continue
-        yield OsvDocument(advisory, orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+        raw = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+        yield tally.screened(f"{origin}:{entry.line}", advisory, raw)
 
 
 def osv_documents(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:
