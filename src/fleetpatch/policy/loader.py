@@ -45,6 +45,8 @@ The format (`fleetpatch init` writes a commented example)::
     baselines:                        # package -> version, or -> {version, soak_days, ecosystem},
       openssl: latest                 #   or a list of {package, version, soak_days, ecosystem}
       linux-image-amd64: {version: latest, soak_days: 7, ecosystem: "Debian:12"}
+      openssh-server: {version: "1:9.2p1-2+deb12u3", ecosystem: "Debian:12"}  # a pin names
+                                      #   its ecosystem; the version must be valid there
 
 Durations are `30s`, `5m`, `2h`, `1d`, `1w` or combinations (`1h30m`); a window's duration may
 also be a bare number of minutes.

@@ -274,7 +274,11 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """The canonical level of one package: a pinned version, or `latest` after a soak period."""
+    """The canonical level of one package: a pinned version, or `latest` after a soak period.
+
+    `ecosystem` is exact (`Debian:12`), a prefix (`Debian:`) or empty (every ecosystem). A policy
+    file's pins always name one and are valid versions there (`fleetpatch.policy.pins`).
+    """
 
     package: str
     version: str = "latest"
