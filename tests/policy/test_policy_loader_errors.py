@@ -116,6 +116,19 @@ CASES = [
         "'db-[0-9+': unterminated character set at position 3",
     ),
     (
+        "a backreference RE2 cannot run",
+        edit('"db-[0-9]+"', '"(db)-\\\\1"'),
+        "fleet.yaml:16: buckets[0].match[0].hostname_regex: pattern not supported "
+        "(RE2 has no backreferences or lookaround): '(db)-\\\\1': invalid escape sequence: \\1",
+    ),
+    (
+        "a lookahead RE2 cannot run",
+        edit('"db-[0-9]+"', '"db-(?!test)[a-z0-9]+"'),
+        "fleet.yaml:16: buckets[0].match[0].hostname_regex: pattern not supported "
+        "(RE2 has no backreferences or lookaround): 'db-(?!test)[a-z0-9]+': "
+        "invalid perl operator: (?!",
+    ),
+    (
         "duplicate YAML key",
         edit("    owner: dba\n", "    owner: dba\n    owner: dba\n"),
         "fleet.yaml:7: buckets[0].owner: duplicate key (first at line 6)",

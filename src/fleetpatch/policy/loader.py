@@ -36,7 +36,7 @@ The format (`fleetpatch init` writes a commented example)::
         match:                        # a host matches if ANY rule matches; a rule matches if
           - labels: {role: db}        #   ALL its conditions hold; an empty rule is an error
           - hostname: "db-*"          # shell glob on the hostname
-          - hostname_regex: "pg-[0-9]+"   # full match
+          - hostname_regex: "pg-[0-9]+"   # full match (RE2: no backreferences, no lookaround)
           # also: ecosystem ("Debian:12" exactly, or "Debian:" for any release),
           #       image_prefix (image id starts with), collector (ssh, agent, ...)
         exclusive: false              # true: a host this bucket matches may match no other

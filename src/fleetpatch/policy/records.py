@@ -197,7 +197,8 @@ class Sla:
 class MatchRule:
     """All the given conditions must hold (AND); an empty rule matches nothing.
 
-    `labels`: every key equals its value. `hostname`: a shell glob. `hostname_regex`: a full match.
+    `labels`: every key equals its value. `hostname`: a shell glob. `hostname_regex`: a full
+    match, run by RE2 in linear time (`fleetpatch.policy.regex`).
     `ecosystem`: equals, or a prefix ending in ':' (`Debian:` matches every Debian release).
     `image_prefix`: the image id starts with it. `collector`: the report's collector kind.
     """
