@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import io
 import json
+import lzma
 import shutil
+import tarfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -106,3 +111,97 @@ def test_withdrawn_and_newer_copies_through_an_import(store: Store, tmp_path: Pa
     assert (second.updated, second.withdrawn, second.replaced_duplicates) == (1, 1, 3)
     with store.session() as session:
         assert AdvisoryRepository(session).by_id_or_alias("USN-7287-1") == []
+
+
+def test_an_advisory_entry_with_an_invalid_version_is_skipped_and_counted(
+    store: Store, tmp_path: Path
+) -> None:
+    record = json.loads((UBUNTU / "UBUNTU-CVE-2022-4899.json").read_text(encoding="utf-8"))
+    record["affected"][0]["ranges"][0]["events"].append({"fixed": "1.5.0-"})
+    (tmp_path / "bad.json").write_text(json.dumps(record), encoding="utf-8")
+    summary = import_advisories(store, [tmp_path / "bad.json"], now=NOW)
+    assert (summary.problems, summary.records, summary.inserted, summary.skipped) == ((), 1, 1, 1)
+    assert summary.warnings == (
+        f"{tmp_path / 'bad.json'}: UBUNTU-CVE-2022-4899: affected[0] (Ubuntu:22.04:LTS/libzstd) "
+        "skipped: ranges[0] fixed invalid dpkg version '1.5.0-': revision number is empty",
+    )
+    with store.session() as session:
+        (stored,) = AdvisoryRepository(session).by_id_or_alias("UBUNTU-CVE-2022-4899")
+    assert stored.affected == ()
+
+
+def _xz_with(source: Path, target: Path, old: str, new: str) -> None:
+    text = lzma.decompress(source.read_bytes()).decode("utf-8")
+    assert old in text
+    target.write_bytes(lzma.compress(text.replace(old, new, 1).encode("utf-8")))
+
+
+def test_a_catalog_entry_with_an_invalid_version_is_skipped_with_a_warning(
+    store: Store, tmp_path: Path
+) -> None:
+    lists = tmp_path / "lists"
+    shutil.copytree(LISTS, lists)
+    packages = (
+        lists
+        / "deb.debian.org_debian-security_dists_bookworm-security_main_binary-amd64_Packages.xz"
+    )
+    _xz_with(packages, packages, "Version: 2.6.2\n", "Version: 2.6.2-\n")
+    summary = import_catalog(store, [str(lists)], now=NOW)
+    assert (summary.problems, summary.skipped) == ((), 1)
+    assert summary.warnings == (
+        f"{packages}:18: apt (amd64) skipped: version: invalid dpkg version '2.6.2-': "
+        "revision number is empty",
+    )
+    assert summary.outcome.entries_listed == 948
+    with store.session() as session:
+        names = {e.name for e in CatalogRepository(session).entries(["Debian:12"])}
+    assert "apt" in names  # bookworm itself still lists a valid apt
+    assert "libapt-pkg6.0" in names
+
+
+def test_rpm_and_apk_entries_with_invalid_versions_are_skipped(
+    store: Store, tmp_path: Path
+) -> None:
+    repo = tmp_path / "rpm"
+    shutil.copytree(RPM, repo)
+    (primary,) = (repo / "repodata").glob("*-primary.xml.gz")
+    text = gzip.decompress(primary.read_bytes()).decode("utf-8")
+    data = gzip.compress(text.replace('rel="29.el9"', f'rel="{"9" * 65}"', 1).encode("utf-8"))
+    primary.write_bytes(data)
+    repomd = repo / "repodata" / "repomd.xml"
+    old_digest = primary.name.split("-")[0]
+    repomd.write_text(
+        repomd.read_text(encoding="utf-8").replace(old_digest, hashlib.sha256(data).hexdigest(), 1),
+        encoding="utf-8",
+    )
+    rpm = import_catalog(store, [str(repo)], now=NOW, ecosystem="AlmaLinux:9", suites=["baseos"])
+    assert (rpm.problems, rpm.skipped) == ((), 1)
+    assert rpm.warnings[0].startswith(f"{repo}/repodata/{primary.name}: openssl-demo (noarch)")
+    assert "longer than 64 digits" in rpm.warnings[0]
+
+    apk_dir = tmp_path / "apk" / "main" / "x86_64"
+    apk_dir.mkdir(parents=True)
+    _apkindex_with(APK, apk_dir / "APKINDEX.tar.gz", "V:3.3.2-r0\n", "V:3.3.2-rX\n")
+    apk = import_catalog(store, [str(apk_dir)], now=NOW, ecosystem="Alpine:v3.20")
+    assert (apk.problems, apk.skipped) == ((), 1)
+    assert apk.warnings[0].startswith(f"{apk_dir}/APKINDEX.tar.gz:")
+    assert "libcrypto3 (x86_64) skipped: version: invalid apk version '3.3.2-rX'" in apk.warnings[0]
+    with store.session() as session:
+        names = {e.name for e in CatalogRepository(session).entries(["Alpine:v3.20"])}
+    assert "musl" in names
+    assert "libcrypto3" not in names
+
+
+def _apkindex_with(source: Path, target: Path, old: str, new: str) -> None:
+    """A copy of an APKINDEX.tar.gz with one change in its APKINDEX member."""
+    out = io.BytesIO()
+    with tarfile.open(source, "r:gz") as archive, tarfile.open(fileobj=out, mode="w:gz") as copy:
+        for member in archive.getmembers():
+            stream = archive.extractfile(member)
+            data = stream.read() if stream is not None else b""
+            if member.name == "APKINDEX":
+                assert old.encode() in data
+                data = data.replace(old.encode(), new.encode(), 1)
+                member.size = len(data)
+            copy.addfile(member, io.BytesIO(data))
+    target.write_bytes(out.getvalue())

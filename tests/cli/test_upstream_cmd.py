@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import lzma
+import shutil
 import threading
 import zipfile
 from collections.abc import Iterator
@@ -53,6 +55,25 @@ def test_catalog_import_with_a_bad_location_stores_the_rest_and_exits_2(db: str)
     with store.session() as session:
         assert len(CatalogRepository(session).entries(["Debian:12"])) == 949
     store.close()
+
+
+def test_catalog_import_skips_an_invalid_version_with_a_warning_and_exits_0(
+    db: str, tmp_path: Path
+) -> None:
+    lists = tmp_path / "lists"
+    shutil.copytree(LISTS, lists)
+    name = "deb.debian.org_debian_dists_bookworm-updates_main_binary-amd64_Packages.xz"
+    text = lzma.decompress((lists / name).read_bytes()).decode("utf-8")
+    version = text.split("Version: ", 1)[1].split("\n", 1)[0]
+    mutated = text.replace(f"Version: {version}\n", f"Version: {version}:\n", 1)
+    (lists / name).write_bytes(lzma.compress(mutated.encode("utf-8")))
+    code, out, err = run(db, "catalog", "import", str(lists), "--format", "json")
+    assert code == 0
+    summary = json.loads(out)
+    assert (summary["skipped"], summary["entries_new"]) == (1, 948)
+    skipped = [line for line in err.splitlines() if "skipped" in line]
+    assert len(skipped) == 1
+    assert skipped[0].startswith(f"warning: {lists / name}:1: ")
 
 
 def test_catalog_import_of_a_mirror_needs_suites_and_arches(db: str) -> None:
@@ -109,6 +130,16 @@ def osv_server() -> Iterator[str]:
     server.shutdown()
     server.server_close()
     thread.join()
+
+
+def test_advisories_import_counts_skipped_entries_and_exits_0(db: str, tmp_path: Path) -> None:
+    record = json.loads((UBUNTU / "UBUNTU-CVE-2022-4899.json").read_text(encoding="utf-8"))
+    record["affected"][0]["versions"].append("1.5.0-")
+    (tmp_path / "bad.json").write_text(json.dumps(record), encoding="utf-8")
+    code, out, err = run(db, "advisories", "import", str(tmp_path / "bad.json"), "--format", "json")
+    assert code == 0
+    assert (json.loads(out)["skipped"], json.loads(out)["warnings"]) == (1, 1)
+    assert err.startswith(f"warning: {tmp_path / 'bad.json'}: UBUNTU-CVE-2022-4899: affected[0]")
 
 
 def test_advisories_sync_downloads_once_then_is_not_modified(db: str, osv_server: str) -> None:

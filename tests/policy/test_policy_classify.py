@@ -62,6 +62,21 @@ def test_classify(host: HostFacts, expected: str | None) -> None:
     assert result.conflict == ()
 
 
+def test_a_catastrophic_backtracking_pattern_classifies_correctly() -> None:
+    # Under Python's re, `(a+)+$` against this hostname backtracks for longer than anyone waits;
+    # RE2 answers in linear time (bench/bench_policy_regex.py shows the figures).
+    policy = Policy(buckets=(bucket("as", MatchRule(hostname_regex=r"(a+)+$")),))
+    assert classify(policy, HostFacts("a" * 50_000 + "!")).unclassified
+    assert classify(policy, HostFacts("a" * 50_000)).bucket == "as"
+
+
+def test_the_regex_is_still_a_full_match_with_inline_flags() -> None:
+    policy = Policy(buckets=(bucket("db", MatchRule(hostname_regex=r"(?i)db-\d+")),))
+    assert classify(policy, HostFacts("DB-01")).bucket == "db"
+    assert classify(policy, HostFacts("DB-01.example.com")).unclassified
+    assert classify(policy, HostFacts("old-db-01")).unclassified
+
+
 def test_exclusive_bucket_that_overlaps_is_a_conflict_not_a_silent_choice() -> None:
     policy = Policy(
         buckets=(

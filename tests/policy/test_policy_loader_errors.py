@@ -116,6 +116,19 @@ CASES = [
         "'db-[0-9+': unterminated character set at position 3",
     ),
     (
+        "a backreference RE2 cannot run",
+        edit('"db-[0-9]+"', '"(db)-\\\\1"'),
+        "fleet.yaml:16: buckets[0].match[0].hostname_regex: pattern not supported "
+        "(RE2 has no backreferences or lookaround): '(db)-\\\\1': invalid escape sequence: \\1",
+    ),
+    (
+        "a lookahead RE2 cannot run",
+        edit('"db-[0-9]+"', '"db-(?!test)[a-z0-9]+"'),
+        "fleet.yaml:16: buckets[0].match[0].hostname_regex: pattern not supported "
+        "(RE2 has no backreferences or lookaround): 'db-(?!test)[a-z0-9]+': "
+        "invalid perl operator: (?!",
+    ),
+    (
         "duplicate YAML key",
         edit("    owner: dba\n", "    owner: dba\n    owner: dba\n"),
         "fleet.yaml:7: buckets[0].owner: duplicate key (first at line 6)",
@@ -186,6 +199,58 @@ CASES = [
 @pytest.mark.parametrize(("text", "expected"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_one_problem_one_exact_line(text: str, expected: str) -> None:
     assert problems(text) == [expected]
+
+
+PIN = "3.0.15-1~deb12u1"
+PIN_CASES = [
+    (
+        "a pin in the list form without an ecosystem",
+        f"  - {{package: openssl, version: {PIN}}}\n",
+        "fleet.yaml:18: baselines[0].ecosystem: required key is missing for a pinned version "
+        "(e.g. Debian:12)",
+    ),
+    (
+        "a pin in the short form shows the mapping to write",
+        f"  openssl: {PIN}\n",
+        "fleet.yaml:18: baselines.openssl.ecosystem: required key is missing for a pinned "
+        f"version (e.g. openssl: {{version: '{PIN}', ecosystem: 'Debian:12'}})",
+    ),
+    (
+        "a pin whose version is not valid in its ecosystem",
+        "  openssl: {version: 3.0.15-, ecosystem: 'Debian:12'}\n",
+        "fleet.yaml:18: baselines.openssl.version: not a version of Debian:12: "
+        "invalid dpkg version '3.0.15-': revision number is empty",
+    ),
+    (
+        "a pin with a numeric part too long",
+        f"  - package: musl\n    ecosystem: 'Alpine:v3.20'\n    version: 1.{'2' * 65}-r0\n",
+        "fleet.yaml:20: baselines[0].version: not a version of Alpine:v3.20: invalid apk "
+        f"version '1.{'2' * 58}'... (70 characters): a numeric part longer than 64 digits",
+    ),
+    (
+        "a pin in an ecosystem without a version scheme",
+        f"  - {{package: openssl, version: {PIN}, ecosystem: 'Debain:12'}}\n",
+        "fleet.yaml:18: baselines[0].ecosystem: unknown ecosystem 'Debain:12': no version "
+        "scheme for it (did you mean 'Debian'?)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("baselines", "expected"), [c[1:] for c in PIN_CASES], ids=[c[0] for c in PIN_CASES]
+)
+def test_a_pin_names_its_ecosystem_and_is_valid_there(baselines: str, expected: str) -> None:
+    assert problems(BASE + "baselines:\n" + baselines) == [expected]
+
+
+def test_latest_needs_no_ecosystem_and_a_valid_pin_loads() -> None:
+    text = (
+        BASE + f"baselines:\n  curl: latest\n  openssl: {{version: {PIN}, ecosystem: 'Debian:'}}\n"
+    )
+    assert [(b.package, b.version, b.ecosystem) for b in parse_policy(text).baselines] == [
+        ("curl", "latest", ""),
+        ("openssl", PIN, "Debian:"),
+    ]
 
 
 def test_duplicate_bucket_names_point_at_the_second_and_name_the_first() -> None:

@@ -10,6 +10,8 @@
 - an Alpine repository (`APKINDEX.tar.gz`, its folder, or a URL with an `Alpine:vX.Y` ecosystem);
   `suites[0]`, when given, is the repository name (`main`), else the folder above the arch folder.
 
+An index entry whose version (or source version) is not valid for its ecosystem is left out
+with a warning naming the file and line (`fleetpatch.catalog.screen`) and counted in `skipped`.
 Every location is read before the store is opened for writing, and a location that cannot be read
 becomes one line in `problems` while the others are stored. Writing is one transaction.
 
@@ -18,7 +20,9 @@ security tracker lists (`data/DSA/list`, `data/DLA/list`: a file is one when its
 DSA/DLA header, whatever its name; `fleetpatch.advisories.debian_list` turns each entry into the
 OSV record it stands for). It merges the records into the store in batches, in one transaction; a
 bad file or record is a problem line, never an abort, and list data fleetpatch does not use (a
-release codename it does not map) is a warning. The merge rule (latest `modified` wins, withdrawn
+release codename it does not map) is a warning. So is an affected entry holding a version its
+ecosystem's scheme cannot read (`fleetpatch.advisories.screen`): the entry is left out of its
+record, and counted in `skipped`. The merge rule (latest `modified` wins, withdrawn
 retire their id) is the store's.
 """
 
@@ -27,7 +31,7 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
@@ -37,9 +41,18 @@ from sqlalchemy.orm import Session
 from fleetpatch.advisories.debian_list import looks_like_list, parse_list, to_osv
 from fleetpatch.advisories.ecosystems import family
 from fleetpatch.advisories.osv import parse_advisory
+from fleetpatch.advisories.records import Advisory
+from fleetpatch.advisories.screen import screen_advisory
 from fleetpatch.catalog.lists import Fetcher, UrllibFetcher, fetch_mirror, read_lists_dir
 from fleetpatch.catalog.records import AptImport, CatalogEntry
-from fleetpatch.catalog.repos import apk_entries, read_apk_repo, read_rpm_repo, rpm_entries
+from fleetpatch.catalog.repos import (
+    RpmRepo,
+    apk_entries,
+    read_apk_repo,
+    read_rpm_repo,
+    rpm_entries,
+)
+from fleetpatch.catalog.screen import scheme_of, screen_apt, screen_packages
 from fleetpatch.errors import FleetpatchError, InputError, ParseError, StoreError
 from fleetpatch.store import Store
 from fleetpatch.store.advisories import AdvisoryRepository, OsvDocument, UpsertOutcome
@@ -54,15 +67,21 @@ Progress = Callable[[int], None]
 
 @dataclass(frozen=True, slots=True)
 class CatalogImportSummary:
+    """What a catalog import stored, and what it left out: `skipped` counts index entries whose
+    version is not valid for their ecosystem (each is also one line in `warnings`)."""
+
     outcome: CatalogOutcome
     warnings: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class AdvisoryImportSummary:
     """Counts of one advisory import. `records` counts records read and parsed; `unchanged`
-    those that wrote nothing (already stored, older, or a copy of another record read)."""
+    those that wrote nothing (already stored, older, or a copy of another record read);
+    `skipped` the affected entries left out of their records because a version in them is not
+    valid for their ecosystem (each is also one line in `warnings`)."""
 
     files: int = 0
     records: int = 0
@@ -74,6 +93,7 @@ class AdvisoryImportSummary:
     withdrawn: int = 0
     problems: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +105,7 @@ class _Read:
     release: ReleaseImport | None = None
     entries: tuple[CatalogEntry, ...] = ()
     ecosystem: str | None = None
+    skipped: tuple[str, ...] = ()
 
 
 def import_catalog(
@@ -117,8 +138,9 @@ def import_catalog(
                 outcome += _store(repository, item, now)
     except StoreError as exc:
         raise StoreError(f"catalog import failed, nothing stored: {_first_line(exc)}") from exc
-    warnings = tuple(str(w) for item in read if item.apt for w in item.apt.warnings)
-    return CatalogImportSummary(outcome, warnings, tuple(problems))
+    warnings = [str(w) for item in read if item.apt for w in item.apt.warnings]
+    skipped = [line for item in read for line in item.skipped]
+    return CatalogImportSummary(outcome, (*warnings, *skipped), tuple(problems), len(skipped))
 
 
 def _store(repository: CatalogRepository, item: _Read, now: datetime) -> CatalogOutcome:
@@ -152,13 +174,18 @@ def _read(
         if not suites or not arches:
             raise InputError(f"{location}: a mirror needs --suite and --arch")
         apt = fetch_mirror(location, suites=suites, arches=arches, now=now, fetcher=fetcher)
-        return _Read(location, apt=apt, ecosystem=ecosystem)
+        return _apt_read(location, apt, ecosystem)
     if not path.exists():
         raise InputError(f"{location}: no such file or folder")
     apt = read_lists_dir(path, now=now, suites=suites or None, arches=arches or None)
     if not apt.suites:
         raise InputError(f"{location}: no apt Release and Packages files found")
-    return _Read(location, apt=apt, ecosystem=ecosystem)
+    return _apt_read(location, apt, ecosystem)
+
+
+def _apt_read(location: str, apt: AptImport, ecosystem: str | None) -> _Read:
+    screened, skipped = screen_apt(apt, ecosystem)
+    return _Read(location, apt=screened, ecosystem=ecosystem, skipped=skipped)
 
 
 def _read_rpm(
@@ -167,6 +194,10 @@ def _read_rpm(
     if not ecosystem:
         raise InputError(f"{location}: an RPM repository needs --ecosystem (e.g. AlmaLinux:9)")
     repo = read_rpm_repo(location, fetcher=fetcher)
+    screened = screen_packages(
+        repo.packages, scheme=scheme_of(ecosystem, "rpm"), source=_primary_name(repo)
+    )
+    repo = replace(repo, packages=screened.kept)
     repo_id = suites[0] if suites else _last_part(location)
     entries = rpm_entries(
         repo, ecosystem=ecosystem, repo_id=repo_id, security="security" in repo_id.lower()
@@ -177,7 +208,11 @@ def _read_rpm(
     release = ReleaseImport(
         ecosystem, "rpm", location, repo_id, date, archive=repo_id, location=location
     )
-    return _Read(location, release=release, entries=entries)
+    return _Read(location, release=release, entries=entries, skipped=screened.skipped)
+
+
+def _primary_name(repo: RpmRepo) -> str:
+    return f"{repo.location.rstrip('/')}/{repo.repomd.find('primary').href}"
 
 
 def _read_apk(
@@ -187,6 +222,10 @@ def _read_apk(
         raise InputError(f"{location}: an APKINDEX needs --ecosystem Alpine:vX.Y")
     location = location.removesuffix("APKINDEX.tar.gz").rstrip("/") or "."
     index = read_apk_repo(location, fetcher=fetcher)
+    screened = screen_packages(
+        index.packages, scheme=scheme_of(ecosystem, "apk"), source=f"{location}/APKINDEX.tar.gz"
+    )
+    index = replace(index, packages=screened.kept)
     branch = ecosystem.split(":", 1)[1]
     repository = suites[0] if suites else _last_part(location.rstrip("/").rsplit("/", 1)[0])
     entries = apk_entries(
@@ -204,7 +243,7 @@ def _read_apk(
         codename=branch,
         location=location,
     )
-    return _Read(location, release=release, entries=entries)
+    return _Read(location, release=release, entries=entries, skipped=screened.skipped)
 
 
 def _last_part(location: str) -> str:
@@ -259,6 +298,7 @@ class _AdvisoryTally:
     outcomes: list[UpsertOutcome] = field(default_factory=list)
     conflicts: set[str] = field(default_factory=set)
     warnings: list[str] = field(default_factory=list)
+    skipped: int = 0
 
     def add(self, outcome: UpsertOutcome) -> None:
         self.outcomes.append(outcome)
@@ -279,7 +319,15 @@ class _AdvisoryTally:
             withdrawn=total("withdrawn"),
             problems=tuple(problems),
             warnings=tuple(self.warnings),
+            skipped=self.skipped,
         )
+
+    def screened(self, where: str, advisory: Advisory, raw: bytes) -> OsvDocument:
+        """The document to store: `advisory` without the affected entries it cannot place."""
+        screened = screen_advisory(advisory)
+        self.skipped += len(screened.skipped)
+        self.warnings.extend(f"{where}: {advisory.id}: {reason}" for reason in screened.skipped)
+        return OsvDocument(screened.advisory, raw)
 
 
 def _batches(
@@ -288,7 +336,7 @@ def _batches(
     batch: list[OsvDocument] = []
     for origin, data in documents:
         tally.files += 1
-        for document in _parse(origin, data, problems, tally.warnings):
+        for document in _parse(origin, data, problems, tally):
             tally.records += 1
             batch.append(document)
             if len(batch) >= ADVISORY_BATCH:
@@ -299,10 +347,10 @@ def _batches(
 
 
 def _parse(
-    origin: str, data: bytes, problems: list[str], warnings: list[str]
+    origin: str, data: bytes, problems: list[str], tally: _AdvisoryTally
 ) -> Iterator[OsvDocument]:
     if looks_like_list(data):
-        yield from _list_documents(origin, data, problems, warnings)
+        yield from _list_documents(origin, data, problems, tally)
         return
     try:
         loaded = orjson.loads(data)
@@ -318,11 +366,11 @@ def _parse(
         except ParseError as exc:
             problems.append(f"{origin}: {exc}")
             continue
-        yield OsvDocument(advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
+        yield tally.screened(origin, advisory, orjson.dumps(item, option=orjson.OPT_SORT_KEYS))
 
 
 def _list_documents(
-    origin: str, data: bytes, problems: list[str], warnings: list[str]
+    origin: str, data: bytes, problems: list[str], tally: _AdvisoryTally
 ) -> Iterator[OsvDocument]:
     try:
         text = data.decode("utf-8")
@@ -331,7 +379,7 @@ def _list_documents(
         return
     read = parse_list(text, origin)
     problems.extend(read.problems)
-    warnings.extend(read.warnings)
+    tally.warnings.extend(read.warnings)
     for entry in read.entries:
         record = to_osv(entry)
         try:
@@ -339,7 +387,8 @@ def _list_documents(
         except ParseError as exc:  # pragma: no cover - to_osv writes only what the parser takes
             problems.append(f"{origin}:{entry.line}: {exc}")
             continue
-        yield OsvDocument(advisory, orjson.dumps(record, option=orjson.OPT_SORT_KEYS))
+        raw = orjson.dumps(record, option=orjson.OPT_SORT_KEYS)
+        yield tally.screened(f"{origin}:{entry.line}", advisory, raw)
 
 
 def osv_documents(path: Path, problems: list[str]) -> Iterator[tuple[str, bytes]]:

@@ -58,20 +58,24 @@ def _member_text(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
 def parse_apkindex(text: str) -> tuple[IndexPackage, ...]:
     """Parse the text of an `APKINDEX` member (also the shape of apk's `installed` database)."""
     packages = []
+    start = 1  # the line number of the paragraph's first line
     for number, block in enumerate(text.split("\n\n"), start=1):
         fields: dict[str, str] = {}
-        for line in block.splitlines():
+        first = 0
+        for offset, line in enumerate(block.splitlines()):
             if len(line) < 2 or line[1] != ":":
                 if line.strip():
                     raise ParseError(f"APKINDEX paragraph {number}: bad line {line[:60]!r}")
                 continue
+            first = first or start + offset
             fields.setdefault(line[0], line[2:])
         if fields:
-            packages.append(_package(fields, number))
+            packages.append(_package(fields, number, first))
+        start += block.count("\n") + 2
     return tuple(packages)
 
 
-def _package(fields: dict[str, str], number: int) -> IndexPackage:
+def _package(fields: dict[str, str], number: int, line: int) -> IndexPackage:
     name, version = fields.get("P", ""), fields.get("V", "")
     if not name or not version:
         raise ParseError(f"APKINDEX paragraph {number}: no P: (name) or V: (version)")
@@ -83,4 +87,5 @@ def _package(fields: dict[str, str], number: int) -> IndexPackage:
         source=fields.get("o", "") or name,
         source_version=version,
         build_time=datetime.fromtimestamp(int(built), tz=UTC) if built.isdigit() else None,
+        line=line,
     )

@@ -51,12 +51,24 @@ def strip_clearsign(text: str) -> str:
 
 def parse_stanzas(text: str) -> Iterator[dict[str, str]]:
     """Yield the deb822 paragraphs of `text` as field → value (continuation lines joined by \\n)."""
-    for block in re.split(r"\n[ \t]*\n", text):
+    for _, fields in numbered_stanzas(text):
+        yield fields
+
+
+def numbered_stanzas(text: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Like `parse_stanzas`, each paragraph with the number of its first line (from 1)."""
+    number = 0
+    for block in re.split(r"(\n[ \t]*\n)", text):
+        if block.startswith("\n") and not block.strip():  # a separator the split kept
+            number += block.count("\n")
+            continue
         fields: dict[str, str] = {}
         key = ""
-        for line in block.split("\n"):
+        first = 0
+        for offset, line in enumerate(block.split("\n")):
             if not line or line[0] == "#":
                 continue
+            first = first or number + offset + 1
             if line[0] in " \t":
                 if not key:
                     raise ParseError(f"continuation line before any field: {line[:60]!r}")
@@ -66,8 +78,9 @@ def parse_stanzas(text: str) -> Iterator[dict[str, str]]:
             if not sep:
                 raise ParseError(f"not a 'Field: value' line: {line[:60]!r}")
             fields[key] = value.strip()
+        number += block.count("\n")
         if fields:
-            yield fields
+            yield first, fields
 
 
 def parse_date(value: str, what: str) -> datetime:
@@ -125,10 +138,10 @@ def staleness(release: ReleaseInfo, now: datetime) -> Staleness | None:
 
 def parse_packages(text: str) -> tuple[IndexPackage, ...]:
     """Parse a `Packages` index (or a dpkg `status` file) into binary package records."""
-    return tuple(_index_package(fields) for fields in parse_stanzas(text))
+    return tuple(_index_package(fields, line) for line, fields in numbered_stanzas(text))
 
 
-def _index_package(fields: dict[str, str]) -> IndexPackage:
+def _index_package(fields: dict[str, str], line: int) -> IndexPackage:
     try:
         name, version = fields["Package"], fields["Version"]
     except KeyError as exc:
@@ -148,6 +161,7 @@ def _index_package(fields: dict[str, str]) -> IndexPackage:
         source_version=source_version,
         multi_arch=fields.get("Multi-Arch", ""),
         phased_percentage=int(phased) if phased and phased.isdigit() else None,
+        line=line,
     )
 
 

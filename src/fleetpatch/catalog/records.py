@@ -12,7 +12,7 @@ them one column each.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -66,7 +66,12 @@ class ReleaseInfo:
 
 @dataclass(frozen=True, slots=True)
 class IndexPackage:
-    """One binary package stanza of an index, before it is tied to an origin."""
+    """One binary package stanza of an index, before it is tied to an origin.
+
+    `line` is where its stanza starts in the index file (None where the format has no lines
+    worth naming, such as RPM's XML); it says where a package came from, not what it is, so two
+    packages compare equal whatever their lines.
+    """
 
     name: str
     version: str
@@ -76,6 +81,7 @@ class IndexPackage:
     multi_arch: str = ""
     phased_percentage: int | None = None
     build_time: datetime | None = None
+    line: int | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

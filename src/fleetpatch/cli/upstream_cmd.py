@@ -125,6 +125,7 @@ def catalog_import(
             )
         )
     shown = asdict(summary.outcome)
+    shown["skipped"] = summary.skipped
     shown["seconds"] = round(seconds, 3)
     shown["entries_per_second"] = _rate(summary.outcome.entries_listed, seconds)
     click.echo(render_object(shown, fmt))
@@ -151,7 +152,9 @@ def advisories_import(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> N
     read as such a list, whatever its name: each [release] line becomes a Debian:<major>
     advisory for that source package, fixed in the version given; <not-affected> releases
     get none. Releases fleetpatch does not map are skipped with a warning (exit 0); lines it
-    cannot read skip their entry and make the exit code 2, after the rest is stored.
+    cannot read skip their entry and make the exit code 2, after the rest is stored. An
+    affected entry holding a version its ecosystem cannot read is left out of its record with
+    a warning and counted in "skipped" (exit 0).
 
     \b
     Examples:
@@ -196,8 +199,18 @@ def advisories_sync(
         if result.imported is not None:
             row.update(_advisory_row(result.imported, seconds))
         rows.append(row)
+        _warn(result.imported.warnings if result.imported else ())
         _warn(result.imported.problems if result.imported else ())
-    columns = ["ecosystem", "status", "records", "inserted", "updated", "withdrawn", "problems"]
+    columns = [
+        "ecosystem",
+        "status",
+        "records",
+        "inserted",
+        "updated",
+        "withdrawn",
+        "skipped",
+        "problems",
+    ]
     click.echo(render_rows(rows, columns, fmt))
     for result in results:
         if result.error:

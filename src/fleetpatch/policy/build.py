@@ -2,8 +2,9 @@
 
 Each owner, bucket and baseline is validated on its own, so one bad bucket does not hide the
 problems of the next. Cross-references are checked after: owner and bucket names unique, every
-bucket's owner and `depends` team exists, one baseline per package and ecosystem. Nothing is
-returned unless there are no problems at all.
+bucket's owner and `depends` team exists, one baseline per package and ecosystem, every pinned
+baseline names an ecosystem its version is valid in (`pins`). Nothing is returned unless there
+are no problems at all.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 
+from fleetpatch.policy.pins import pin_problems
 from fleetpatch.policy.problems import did_you_mean, problems_from
 from fleetpatch.policy.records import (
     AntiAffinity,
@@ -81,7 +83,7 @@ class PolicyBuilder:
         self.check_names(data.get("buckets"), ("buckets",), "bucket")
         if owner_names is not None:
             self.check_references(data.get("buckets"), owner_names)
-        self.check_baselines(baselines)
+        self.check_baselines(baselines, data.get("baselines"))
         if self.problems or defaults is None:
             return None
         default_sla = to_sla(defaults.sla, Sla())
@@ -181,9 +183,12 @@ class PolicyBuilder:
                     hint = did_you_mean(team, owners)
                     self.problem(("buckets", i, "depends", j), f"unknown team {team!r}{hint}")
 
-    def check_baselines(self, baselines: list[tuple[FieldPath, BaselineModel]]) -> None:
+    def check_baselines(self, baselines: list[tuple[FieldPath, BaselineModel]], raw: Any) -> None:
         first: dict[tuple[str, str], FieldPath] = {}
         for path, baseline in baselines:
+            short = isinstance(raw, dict) and isinstance(raw.get(path[-1]), str)
+            for name, message in pin_problems(baseline, short_form=short):
+                self.problem((*path, name), message)
             key = (baseline.package, baseline.ecosystem)
             if key in first:
                 where = f"{format_path(first[key])}, line {self.doc.line(first[key])}"

@@ -8,13 +8,12 @@ reported as a conflict rather than silently given to the first.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from fleetpatch.inventory.records import HostReport
 from fleetpatch.policy.records import Bucket, MatchRule, Policy
+from fleetpatch.policy.regex import fullmatches
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +53,6 @@ class Classification:
 UNCLASSIFIED = Classification(bucket=None, owner=None)
 
 
-@lru_cache(maxsize=256)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
 def rule_matches(rule: MatchRule, host: HostFacts) -> bool:
     if rule.is_empty():
         return False
@@ -66,7 +60,7 @@ def rule_matches(rule: MatchRule, host: HostFacts) -> bool:
         return False
     if rule.hostname and not fnmatch.fnmatchcase(host.hostname, rule.hostname):
         return False
-    if rule.hostname_regex and not _regex(rule.hostname_regex).fullmatch(host.hostname):
+    if rule.hostname_regex and not fullmatches(rule.hostname_regex, host.hostname):
         return False
     if rule.ecosystem and not _ecosystem_matches(rule.ecosystem, host.ecosystem):
         return False

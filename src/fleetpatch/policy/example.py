@@ -149,6 +149,7 @@ buckets:
       - hostname: "metal-*"
 
 # The canonical patch level per package: `latest` (after soak_days) or a pinned version.
+# A pinned version names its ecosystem, and must be a valid version there.
 baselines:
   openssl: latest
   linux-image-amd64:

@@ -36,7 +36,7 @@ The format (`fleetpatch init` writes a commented example)::
         match:                        # a host matches if ANY rule matches; a rule matches if
           - labels: {role: db}        #   ALL its conditions hold; an empty rule is an error
           - hostname: "db-*"          # shell glob on the hostname
-          - hostname_regex: "pg-[0-9]+"   # full match
+          - hostname_regex: "pg-[0-9]+"   # full match (RE2: no backreferences, no lookaround)
           # also: ecosystem ("Debian:12" exactly, or "Debian:" for any release),
           #       image_prefix (image id starts with), collector (ssh, agent, ...)
         exclusive: false              # true: a host this bucket matches may match no other
@@ -45,6 +45,8 @@ The format (`fleetpatch init` writes a commented example)::
     baselines:                        # package -> version, or -> {version, soak_days, ecosystem},
       openssl: latest                 #   or a list of {package, version, soak_days, ecosystem}
       linux-image-amd64: {version: latest, soak_days: 7, ecosystem: "Debian:12"}
+      openssh-server: {version: "1:9.2p1-2+deb12u3", ecosystem: "Debian:12"}  # a pin names
+                                      #   its ecosystem; the version must be valid there
 
 Durations are `30s`, `5m`, `2h`, `1d`, `1w` or combinations (`1h30m`); a window's duration may
 also be a bare number of minutes.

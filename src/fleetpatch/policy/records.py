@@ -197,7 +197,8 @@ class Sla:
 class MatchRule:
     """All the given conditions must hold (AND); an empty rule matches nothing.
 
-    `labels`: every key equals its value. `hostname`: a shell glob. `hostname_regex`: a full match.
+    `labels`: every key equals its value. `hostname`: a shell glob. `hostname_regex`: a full
+    match, run by RE2 in linear time (`fleetpatch.policy.regex`).
     `ecosystem`: equals, or a prefix ending in ':' (`Debian:` matches every Debian release).
     `image_prefix`: the image id starts with it. `collector`: the report's collector kind.
     """
@@ -274,7 +275,11 @@ class Bucket:
 
 @dataclass(frozen=True, slots=True)
 class Baseline:
-    """The canonical level of one package: a pinned version, or `latest` after a soak period."""
+    """The canonical level of one package: a pinned version, or `latest` after a soak period.
+
+    `ecosystem` is exact (`Debian:12`), a prefix (`Debian:`) or empty (every ecosystem). A policy
+    file's pins always name one and are valid versions there (`fleetpatch.policy.pins`).
+    """
 
     package: str
     version: str = "latest"

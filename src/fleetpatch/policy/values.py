@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from fleetpatch.policy.cron import CronError, parse_cron
 from fleetpatch.policy.records import Concurrency, ErrorBudget
+from fleetpatch.policy.regex import check_pattern
 
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
 _DURATION = re.compile(r"(?:\d+[smhdw])+")
@@ -133,10 +134,8 @@ def check_timezone(value: str) -> str:
 
 
 def check_regex(value: str) -> str:
-    try:
-        re.compile(value)
-    except re.error as exc:
-        raise ValueError(f"invalid regular expression {value!r}: {exc}") from None
+    """A pattern RE2 can run (see `fleetpatch.policy.regex`)."""
+    check_pattern(value)
     return value
 
 
