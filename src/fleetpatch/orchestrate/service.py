@@ -233,13 +233,28 @@ def _target_levels(
                     continue
                 if p.name not in mine or _newer(eco, p.candidate, mine[p.name]):
                     mine[p.name] = p.candidate
-    for pin in baselines:
+    # As drift reads pins: an exact ecosystem beats a prefix (`Debian:`), which beats none.
+    for pin in sorted(baselines, key=_pin_specificity):
         if pin.version in ("", "latest"):
             continue
         for eco, mine in levels.items():
-            if pin.package in mine and (not pin.ecosystem or pin.ecosystem == eco):
+            if pin.package in mine and _pin_applies(pin, eco):
                 mine[pin.package] = pin.version
     return levels
+
+
+def _pin_specificity(pin: Baseline) -> int:
+    if not pin.ecosystem:
+        return 0
+    return 1 if pin.ecosystem.endswith(":") else 2
+
+
+def _pin_applies(pin: Baseline, ecosystem: str) -> bool:
+    if not pin.ecosystem:
+        return True
+    if pin.ecosystem.endswith(":"):
+        return ecosystem.startswith(pin.ecosystem)
+    return pin.ecosystem == ecosystem
 
 
 def _renumber_waves(planned: list[RunHostPlan], rows: list[RunHostRow]) -> None:
