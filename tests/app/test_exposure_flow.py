@@ -196,3 +196,21 @@ def test_cli_vulns_check_exits_1_on_findings(store: Store, tmp_path: Path) -> No
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 1
     assert "FLEETPATCH-TEST-1" in result.stdout
+
+
+def test_vulns_check_without_advisories_for_the_ecosystem_is_exit_3(tmp_path: Path) -> None:
+    store = open_store(f"sqlite:///{tmp_path / 'fleetpatch.db'}")
+    with store.session(write=True) as session:
+        ReportRepository(session).add_many([_report("db-01", {"role": "db"})], received_at=NOW)
+    import_catalog(store, [str(DEBIAN12 / "lists")], now=NOW)
+    evaluate_fleet(store, POLICY, now=NOW)
+    store.close()
+    policy = tmp_path / "fleet.yaml"
+    policy.write_text(POLICY_TEXT)
+    base = ["--db", str(tmp_path / "fleetpatch.db"), "--policy", str(policy), "vulns", "db-01"]
+    checked = CliRunner().invoke(cli, [*base, "--check"])
+    assert checked.exit_code == 3  # not a silent 0: nothing was looked for
+    assert checked.stderr.startswith("error: no advisories for Debian:12 in the store")
+    plain = CliRunner().invoke(cli, base)
+    assert plain.exit_code == 0
+    assert "note: no advisories for Debian:12 in the store" in plain.stderr

@@ -24,7 +24,7 @@ from fleetpatch.exposure.host_states import reboot_status
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.policy.classify import HostFacts, classify
 from fleetpatch.policy.records import Owner, Policy
-from fleetpatch.store import PackageRepository, PackageVersion, Store
+from fleetpatch.store import HostRepository, PackageRepository, PackageVersion, Store
 from fleetpatch.store.advisories import AdvisoryRepository
 from fleetpatch.store.evaluations import EvaluationInfo, EvaluationRepository
 from fleetpatch.store.fleet import FleetReader
@@ -119,6 +119,18 @@ def vulns(
         for x in f.findings
     ]
     return sorted(out, key=lambda r: (LEVELS.index(r.severity), r.advisory, r.package))
+
+
+def advisory_coverage(store: Store, hostname: str) -> tuple[str, int]:
+    """The host's ecosystem and how many advisories the store holds for it: 0 means "no finding"
+    says nothing, because nothing was looked for."""
+    with store.session() as session:
+        header = HostRepository(session).current_for(hostname)
+        counts = AdvisoryRepository(session).count_by_ecosystem()
+    if header is None:
+        return "", 0
+    ecosystem = header.ecosystem
+    return ecosystem, sum(counts.get(e, 0) for e in lookup_ecosystems(ecosystem))
 
 
 @dataclass(frozen=True, slots=True)

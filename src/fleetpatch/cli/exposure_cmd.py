@@ -9,9 +9,17 @@ from typing import Any
 import click
 
 from fleetpatch.app.evaluate import evaluate_fleet
-from fleetpatch.app.queries import cve_report, drift_report, fleet_status, outdated, vulns
+from fleetpatch.app.queries import (
+    advisory_coverage,
+    cve_report,
+    drift_report,
+    fleet_status,
+    outdated,
+    vulns,
+)
 from fleetpatch.cli.common import policy_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_rows
+from fleetpatch.errors import FleetpatchError
 from fleetpatch.exposure.rollups import Rollup
 
 check_option = click.option(
@@ -118,8 +126,13 @@ def outdated_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> No
 @check_option
 @click.pass_context
 def vulns_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> None:
-    """Advisories HOSTNAME is affected by, worst first, with the fixed version and candidate."""
-    rows = vulns(store_of(ctx, existing=True), policy_of(ctx), hostname, now=utcnow())
+    """Advisories HOSTNAME is affected by, worst first, with the fixed version and candidate.
+
+    With --check: exit 1 when there are findings, and exit 3 when the store holds no advisories
+    for the host's ecosystem at all (then "nothing found" would vouch for nothing).
+    """
+    store = store_of(ctx, existing=True)
+    rows = vulns(store, policy_of(ctx), hostname, now=utcnow())
     columns = [
         "advisory",
         "severity",
@@ -131,6 +144,15 @@ def vulns_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> None:
         "cves",
     ]
     click.echo(render_rows([asdict(r) for r in rows], columns, fmt))
+    ecosystem, known = advisory_coverage(store, hostname)
+    if known == 0:
+        message = (
+            f"no advisories for {ecosystem} in the store, so no finding means nothing was "
+            "looked for; import them (`fleetpatch advisories import`)"
+        )
+        if check:
+            raise FleetpatchError(message)  # exit 3: the check could not be made
+        click.echo(f"note: {message}", err=True)
     if check and rows:
         sys.exit(1)
 
