@@ -103,7 +103,7 @@ def test_open_a_host(page: Page, server: Server) -> None:
     assert page.locator("[data-testid=host-name]").inner_text() == "metal-01"
     assert page.locator("[data-testid=host-bucket]").inner_text() == api["status"]["bucket"]
     assert api["status"]["reboot"] == "pending_reboot"
-    assert "pending since" in page.locator("[data-testid=host-reboot-state]").inner_text()
+    assert "pending, since: " in page.locator("[data-testid=host-reboot-state]").inner_text()
     assert api["status"]["uptime_days"] > 412
     assert _int(page, "[data-testid=outdated-count]") == len(api["outdated"])
     screenshot(page, "host-metal-01")

@@ -7,7 +7,7 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
-from web_support import HOSTS
+from web_support import HOSTS, Tokens, bearer, report_json
 
 COUNT_CELLS = (
     "cell-hosts",
@@ -162,3 +162,18 @@ def test_calendar_feed(client: TestClient) -> None:
     assert response.headers["content-type"].startswith("text/calendar")
     assert response.text.startswith("BEGIN:VCALENDAR")
     assert "BEGIN:VEVENT" in response.text
+
+
+def test_a_pending_reboot_without_an_evidence_time_says_so(
+    client: TestClient, tokens: Tokens
+) -> None:
+    data = report_json("flagged-01")
+    data["reboot_required"] = {"flag": True}  # the flag, with no time it appeared
+    data["kernel"] = {"running": "6.1.0-25-amd64", "installed": ["6.1.0-25-amd64"]}
+    posted = client.post("/api/v1/reports", json=data, headers=bearer(tokens.reporter))
+    assert posted.status_code == 201, posted.text
+    page = client.get("/hosts/flagged-01").text
+    state = re.search(r'data-testid="host-reboot-state">(.*?)</dd>', page, re.S)
+    assert state is not None
+    assert "pending, since: unknown (no evidence time)" in state.group(1)
+    assert "since —" not in page

@@ -24,8 +24,10 @@ format_option = click.option(
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime):  # to the second: microseconds are noise to a reader
+        return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    if isinstance(value, date):
+        return value.isoformat()
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, Mapping):
