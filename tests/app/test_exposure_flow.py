@@ -214,3 +214,17 @@ def test_vulns_check_without_advisories_for_the_ecosystem_is_exit_3(tmp_path: Pa
     plain = CliRunner().invoke(cli, base)
     assert plain.exit_code == 0
     assert "note: no advisories for Debian:12 in the store" in plain.stderr
+
+
+def test_days_behind_known_only_as_at_least_reads_at_least(store: Store, tmp_path: Path) -> None:
+    # One catalog import: every version was already listed then, so its age is a lower bound.
+    policy = tmp_path / "fleet.yaml"
+    policy.write_text(POLICY_TEXT)
+    base = ["--db", str(store.engine.url), "--policy", str(policy), "outdated", "db-01"]
+    as_json = json.loads(CliRunner().invoke(cli, [*base, "--format", "json"]).stdout)
+    assert as_json
+    assert all(r["first_seen_exact"] is False for r in as_json)
+    assert all(isinstance(r["days_behind"], float) for r in as_json)
+    for fmt in ("table", "csv"):
+        text = CliRunner().invoke(cli, [*base, "--format", fmt]).stdout
+        assert text.count("≥ ") == len(as_json), fmt

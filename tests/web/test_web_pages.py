@@ -177,3 +177,13 @@ def test_a_pending_reboot_without_an_evidence_time_says_so(
     assert state is not None
     assert "pending, since: unknown (no evidence time)" in state.group(1)
     assert "since —" not in page
+
+
+def test_days_behind_from_the_first_catalog_import_reads_at_least(client: TestClient) -> None:
+    worst = client.get("/api/v1/hosts?sort=days_behind&limit=1").json()["hosts"][0]["hostname"]
+    api = client.get(f"/api/v1/hosts/{worst}").json()
+    inexact = [p for p in api["outdated"] if p.get("first_seen_exact") is False]
+    page = client.get(f"/hosts/{worst}").text
+    cells = re.findall(r'data-testid="outdated-days">(.*?)</td>', page, re.S)
+    assert cells
+    assert sum("≥" in c for c in cells) == len(inexact)

@@ -111,11 +111,17 @@ def outdated_cmd(ctx: click.Context, hostname: str, fmt: str, check: bool) -> No
     """Packages HOSTNAME lacks updates for: candidate, days behind, and whether it is security.
 
     The candidate is the one apt (or dnf/apk) would install from the catalog's suites; days behind
-    counts from the first-seen time of the oldest newer version.
+    counts from the first-seen time of the oldest newer version ("≥ N" when that version was
+    already listed at the first catalog import, so it is only known to be at least that old).
     """
     rows = outdated(store_of(ctx, existing=True), policy_of(ctx), hostname, now=utcnow())
     columns = ["name", "arch", "installed", "candidate", "days_behind", "security", "why_security"]
-    click.echo(render_rows([asdict(r) for r in rows], columns, fmt))
+    out = [asdict(r) for r in rows]
+    if fmt != "json":  # JSON keeps the number and says first_seen_exact: false
+        for line, r in zip(out, rows, strict=True):
+            if not r.first_seen_exact:
+                line["days_behind"] = f"≥ {r.days_behind:.1f}"  # listed at the first import
+    click.echo(render_rows(out, columns, fmt))
     if check and rows:
         sys.exit(1)
 

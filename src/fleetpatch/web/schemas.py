@@ -169,6 +169,7 @@ class PackageOut(BaseModel):
     canonical: str | None
     drift: str | None
     findings: list[FindingOut]
+    first_seen_exact: bool | None = None  # False: days_behind is "at least" (first import)
 
 
 class ReportOut(BaseModel):
@@ -298,6 +299,7 @@ def package_out(line: PackageLine) -> PackageOut:
         source=p.source,
         candidate=update.candidate if update else None,
         days_behind=round(update.days_behind, 2) if update and update.candidate else None,
+        first_seen_exact=update.first_seen_exact if update and update.candidate else None,
         security=f.security_update,
         canonical=f.drift.canonical if f.drift else None,
         drift=f.drift.direction if f.drift else None,
