@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from fleetpatch.app.evaluate import set_facts
+from fleetpatch.app.evaluate import Upstream, set_facts
 from fleetpatch.app.queries import outdated_rows
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.notify.base import Message, Notifier, NotifyError
@@ -238,9 +238,18 @@ def needs_work(status: HostStatus) -> tuple[str, ...]:
 
 
 def bucket_hosts(
-    store: Store, policy: Policy, bucket: str, now: datetime, *, packages: bool = True
+    store: Store,
+    policy: Policy,
+    bucket: str,
+    now: datetime,
+    *,
+    packages: bool = True,
+    upstream: Upstream | None = None,
 ) -> list[PlanHost]:
-    """The evaluated hosts of `bucket` as the planner sees them (labels from their reports)."""
+    """The evaluated hosts of `bucket` as the planner sees them (labels from their reports).
+
+    `upstream`: catalog and advisory indexes a long-running caller already holds (the server);
+    None loads them, which costs seconds on a real catalog."""
     with store.session() as session:
         statuses = EvaluationRepository(session).statuses_in(bucket)
         fleet = FleetReader(session)
@@ -252,7 +261,11 @@ def bucket_hosts(
             for s in statuses
             if packages and "outdated" in needs_work(s) and s.hostname in headers
         }
-        facts = set_facts(session, policy, outdated_keys, now=now) if outdated_keys else {}
+        facts = (
+            set_facts(session, policy, outdated_keys, now=now, upstream=upstream)
+            if outdated_keys
+            else {}
+        )
     changes_by_set = {
         key: tuple(
             PackageChange(r.name, r.installed, r.candidate, r.security) for r in outdated_rows(rows)
@@ -280,6 +293,7 @@ def plan_bucket(
     *,
     window: datetime | None = None,
     concurrency: Concurrency | None = None,
+    upstream: Upstream | None = None,
 ) -> Plan:
     """The plan for the bucket's next window, or for the first one open at or after `window`.
 
@@ -289,7 +303,7 @@ def plan_bucket(
     spec = find_bucket(policy, bucket)
     if concurrency is not None:
         spec = replace(spec, concurrency=concurrency)
-    hosts = bucket_hosts(store, policy, bucket, now)
+    hosts = bucket_hosts(store, policy, bucket, now, upstream=upstream)
     opening = next_window(policy, spec, window or now)
     return make_plan(spec, hosts, bucket_size=len(hosts), window=opening, history={})
 
@@ -302,9 +316,10 @@ def bucket_forecast(
     *,
     concurrency: Concurrency | None = None,
     seed: int = 0,
+    upstream: Upstream | None = None,
 ) -> BucketForecast:
     """When `bucket` will be fully patched, and whether its pending work fits the next window."""
-    plan = plan_bucket(store, policy, bucket, now, concurrency=concurrency)
+    plan = plan_bucket(store, policy, bucket, now, concurrency=concurrency, upstream=upstream)
     spec = find_bucket(policy, bucket)
     openings = next_openings(spec.windows, now, FORECAST_OPENINGS, blackouts_for(policy, spec))
     forecast = forecast_plan(plan, openings, now=now, failure_rate=spec.failure_rate, seed=seed)

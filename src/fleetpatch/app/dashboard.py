@@ -154,10 +154,12 @@ def bucket_view(
     now: datetime,
     breakdown: Breakdown | None = None,
     forecast: bool | None = None,
+    forecaster: Callable[[str], Forecast] | None = None,
 ) -> BucketView:
     """`forecast`: also plan and simulate the bucket's pending work. Left to None, it is done for
     buckets of up to `AUTO_FORECAST_HOSTS` hosts (well under a second) and only on request above
-    (a bucket of tens of thousands of hosts takes seconds to minutes)."""
+    (a bucket of tens of thousands of hosts takes seconds to minutes). `forecaster`: how a
+    long-running caller computes (and caches) it instead."""
     bucket = find_bucket(policy, name)
     figures = breakdown if breakdown is not None else fleet_breakdown(store)
     rollup = next((r for r in figures.by_bucket() if r.key == name), Rollup(name))
@@ -176,7 +178,9 @@ def bucket_view(
         by_update_state=by_state,
         next_windows=tuple(windows_of(policy, bucket, now, NEXT_WINDOWS)),
         trend=tuple(trend),
-        forecast=bucket_forecast(store, policy, name, now).forecast if forecast else None,
+        forecast=(forecaster or (lambda b: bucket_forecast(store, policy, b, now).forecast))(name)
+        if forecast
+        else None,
         days_behind_p90=p90,
     )
 

@@ -81,12 +81,18 @@ def serve(settings: Settings, host: str, port: int, auth: bool | None) -> None:
 
 def _warm(context: WebContext) -> None:
     """Load the catalog and advisory indexes in the background so the first host page is fast."""
-    from fleetpatch.app.dashboard import filter_choices
+    from fleetpatch.app.dashboard import AUTO_FORECAST_HOSTS, filter_choices
 
     def load() -> None:
         for ecosystem in filter_choices(context.store)["ecosystem"]:
             context.upstream(ecosystem)
+        context.upstream_all()  # the packages page and the bucket forecasts look fleet-wide
         log.info("catalog and advisory indexes loaded")
+        sizes = {r.key: r.hosts for r in context.figures().by_bucket()}
+        for bucket in context.policy.buckets:
+            if sizes.get(bucket.name, 0) <= AUTO_FORECAST_HOSTS:
+                context.forecast(bucket.name)
+        log.info("bucket forecasts computed")
 
     threading.Thread(target=load, name="warm-upstream", daemon=True).start()
 

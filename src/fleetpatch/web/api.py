@@ -47,7 +47,8 @@ def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
 @router.get("/buckets/{name}", response_model=schemas.BucketOut)
 def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -> schemas.BucketOut:
     """One bucket: owner and contacts, strategy, runbook, cadence, next windows, hosts by state;
-    `forecast=true` adds when it will be fully patched (it plans the pending work: seconds)."""
+    `forecast=true` adds when it will be fully patched (planned and simulated once per
+    evaluation and hour, then served from memory)."""
     context = context_of(request)
     view = dashboard.bucket_view(
         context.store,
@@ -56,6 +57,7 @@ def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -
         now=context.clock(),
         breakdown=context.figures(),
         forecast=forecast,
+        forecaster=context.forecast,
     )
     b, owner = view.bucket, view.owner
     return schemas.BucketOut(

@@ -23,9 +23,12 @@ from typing import Any
 
 from starlette.requests import Request
 
+from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.dashboard import filter_choices, fleet_breakdown
 from fleetpatch.app.evaluate import Upstream, load_upstream
+from fleetpatch.app.queries import DriftRow, drift_report
 from fleetpatch.policy.records import Policy
+from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
@@ -55,6 +58,7 @@ class WebContext:
     _cache: FreshCache = field(default_factory=lambda: FreshCache(FIGURES_TTL_SECONDS))
     _writes: threading.Lock = field(default_factory=threading.Lock)
     _used: dict[int, float] = field(default_factory=dict)
+    _forecasts: dict[tuple[str, int | None, str], Forecast] = field(default_factory=dict)
 
     def note_use(self, token_id: int) -> bool:
         """True when this token's last use should be written now (at most every few minutes)."""
@@ -85,6 +89,21 @@ class WebContext:
     def choices(self) -> dict[str, list[str]]:
         """The hosts page's filter menus, cached like the figures."""
         found: dict[str, list[str]] = self._cached("choices", lambda: filter_choices(self.store))
+        return found
+
+    def drift(self, package: str | None) -> list[DriftRow]:
+        """The drift report (all packages, or one), cached like the figures."""
+
+        def compute() -> list[DriftRow]:
+            return drift_report(
+                self.store,
+                self.policy,
+                now=self.clock(),
+                package=package,
+                upstream=self.upstream_all(),
+            )
+
+        found: list[DriftRow] = self._cached(f"drift:{package or ''}", compute)
         return found
 
     def forget_figures(self) -> None:
@@ -118,6 +137,30 @@ class WebContext:
     def loaded_upstream(self, ecosystem: str) -> Upstream | None:
         """The indexes if already loaded; never waits for a load."""
         return self._upstream.get(ecosystem)
+
+    def forecast(self, bucket: str) -> Forecast:
+        """The bucket's "fully patched by" forecast, computed once per evaluation and hour.
+
+        It plans and simulates the bucket's pending work from the last evaluation, so it is kept
+        with that evaluation; the hour keeps "the next windows" current as time passes.
+        """
+        now = self.clock()
+        with self.store.session() as session:
+            latest = EvaluationRepository(session).latest()
+        key = (bucket, latest.id if latest else None, now.strftime("%Y-%m-%dT%H"))
+        with self._lock:
+            found = self._forecasts.get(key)
+        if found is None:
+            made = bucket_forecast(
+                self.store, self.policy, bucket, now, upstream=self.upstream_all()
+            )
+            found = made.forecast
+            with self._lock:
+                stale = [k for k in self._forecasts if k[0] == bucket]
+                for k in stale:
+                    del self._forecasts[k]
+                self._forecasts[key] = found
+        return found
 
     def forget_upstream(self) -> None:
         """Drop the loaded indexes (after a catalog or advisory import) so the next use reloads."""

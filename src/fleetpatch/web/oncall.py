@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
 from fleetpatch.app.cadence import calendar_feed
-from fleetpatch.app.queries import cve_report, drift_report
+from fleetpatch.app.queries import cve_report
 from fleetpatch.app.tokens import Caller
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import context_of
@@ -35,14 +35,7 @@ def get_cve(ident: str, request: Request, _: Reader) -> CveOut:
 def get_drift(request: Request, _: Reader, package: str = "") -> list[DriftOut]:
     """Canonical level per package vs the versions the fleet runs, with host counts."""
     context = context_of(request)
-    rows = drift_report(
-        context.store,
-        context.policy,
-        now=context.clock(),
-        package=package or None,
-        upstream=context.upstream_all(),
-    )
-    return [drift_out(r) for r in rows]
+    return [drift_out(r) for r in context.drift(package or None)]
 
 
 @pages.get("/cve", response_class=HTMLResponse)
@@ -55,13 +48,7 @@ def cve_page(request: Request, _: Reader, q: str = "") -> HTMLResponse:
 @pages.get("/packages", response_class=HTMLResponse)
 def packages_page(request: Request, _: Reader, package: str = "") -> HTMLResponse:
     context = context_of(request)
-    rows = drift_report(
-        context.store,
-        context.policy,
-        now=context.clock(),
-        package=package or None,
-        upstream=context.upstream_all(),
-    )
+    rows = context.drift(package or None)
     worst = sorted(rows, key=lambda r: (-r.hosts_off, -len(r.versions), r.package))
     return render(
         request, "packages.html", package=package, rows=worst[:DRIFT_ROWS], total=len(rows)

@@ -83,6 +83,7 @@ def bucket_page(
         now=context.clock(),
         breakdown=context.figures(),
         forecast=forecast,
+        forecaster=context.forecast,
     )
     return render(request, "bucket.html", view=view, charts=trend_charts(view.trend, "bucket"))
 
