@@ -187,3 +187,36 @@ def test_days_behind_from_the_first_catalog_import_reads_at_least(client: TestCl
     cells = re.findall(r'data-testid="outdated-days">(.*?)</td>', page, re.S)
     assert cells
     assert sum("≥" in c for c in cells) == len(inexact)
+
+
+def test_host_page_groups_outdated_binaries_by_source_and_folds_history(
+    client: TestClient,
+) -> None:
+    debian = client.get("/api/v1/hosts?ecosystem=Debian:12&sort=days_behind&limit=1").json()
+    name = debian["hosts"][0]["hostname"]
+    api = client.get(f"/api/v1/hosts/{name}").json()
+    page = client.get(f"/hosts/{name}").text
+    sources = re.findall(r'data-testid="outdated-source" data-source="([^"]+)"', page)
+    expected = {p["source"] or p["name"] for p in api["outdated"]}
+    assert sorted(sources) == sorted(expected)  # one group per source package, each once
+    assert len(sources) < len(api["outdated"])  # several binaries share a source here
+    assert len(rows(page, "outdated-row")) == len(api["outdated"])  # every binary still listed
+    history = re.search(r'data-testid="history-count">(\d+)<', page)
+    assert history is not None
+    folded = 'data-testid="history-older"' in page
+    assert folded == (int(history.group(1)) > 5)
+
+
+def test_a_long_report_history_is_folded_after_five(client: TestClient, tokens: Tokens) -> None:
+    for hours in range(1, 8):
+        posted = client.post(
+            "/api/v1/reports",
+            json=report_json("hist-01", hours=hours),
+            headers=bearer(tokens.reporter),
+        )
+        assert posted.status_code in (200, 201), posted.text
+    page = client.get("/hosts/hist-01").text
+    assert 'data-testid="history-count">7<' in page
+    older = page.split('data-testid="history-older"', 1)[1]
+    assert "2 older reports" in older
+    assert len(rows(page, "history-row")) == 7

@@ -101,6 +101,23 @@ class HostView:
     history: tuple[ReportHeader, ...]
 
     @property
+    def outdated_by_source(self) -> list[tuple[str, list[PackageLine]]]:
+        """Outdated binary packages grouped by the source package they are built from (one
+        upgrade, one decision), the group furthest behind first."""
+        groups: dict[str, list[PackageLine]] = {}
+        for line in self.outdated:
+            groups.setdefault(line.package.source or line.package.name, []).append(line)
+
+        def behind(item: tuple[str, list[PackageLine]]) -> tuple[float, str]:
+            days = max(
+                (x.facts.update.days_behind for x in item[1] if x.facts.update is not None),
+                default=0.0,
+            )
+            return (-days, item[0])
+
+        return sorted(groups.items(), key=behind)
+
+    @property
     def findings(self) -> list[tuple[Finding, PackageLine]]:
         """Every (advisory, package) pair, most severe first: what the on-call reads top down."""
         pairs = [(f, line) for line in self.vulnerable for f in line.facts.findings]
