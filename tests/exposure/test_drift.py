@@ -128,6 +128,7 @@ def test_drift_behind_ahead_and_on_level_on_the_real_host() -> None:
     assert drift("curl", found) == Drift(CURL[2], "behind")  # deb12u14 installed
     # nodesource's 20.x is installed; security's deb12u3 (Nov 25) has not soaked 3 days yet.
     assert drift("nodejs", found) == Drift("18.20.4+dfsg-1~deb12u2", "ahead")
+    assert drift("nodejs", found).state == "ahead_of_baseline"  # not a catalog version: drift
     assert drift("adduser", found) == Drift(real_keys()["adduser"][3], None)
     assert drift("dpkg", found) == Drift(None, None)  # no baseline, no level
 
@@ -137,11 +138,14 @@ def test_pinned_baseline_is_that_version_whatever_the_catalog_holds() -> None:
     assert on_pin[(ECO, "openssh-client")] == CanonicalLevel(
         "1:9.2p1-2+deb12u6", pinned=True, reason="pinned by baseline"
     )
-    assert drift("openssh-client", on_pin) == Drift("1:9.2p1-2+deb12u6", None)
+    assert drift("openssh-client", on_pin) == Drift("1:9.2p1-2+deb12u6", None, pinned=True)
+    assert drift("openssh-client", on_pin).state == "on_baseline"
     above = levels([Baseline("openssh-client", "1:9.2p1-2+deb12u7", 0, ECO)])
     assert drift("openssh-client", above).direction == "behind"
+    assert drift("openssh-client", above).state == "behind_baseline"
     below = levels([Baseline("openssh-client", "1:9.2p1-2+deb12u5", 0, ECO)])
     assert drift("openssh-client", below).direction == "ahead"
+    assert drift("openssh-client", below).state == "ahead_of_pin"  # reported apart from behind
     local = levels([Baseline("kubectl", "1.31.0-1.1", 0, ECO)])  # not in any suite: still pinned
     assert local[(ECO, "kubectl")].version == "1.31.0-1.1"
 
@@ -182,3 +186,15 @@ def test_invalid_pin_and_naive_now_are_input_errors() -> None:
         levels([Baseline("curl", "not a version", 0, ECO)])
     with pytest.raises(InputError, match="aware"):
         levels([Baseline("curl")], now=datetime(2026, 11, 27))
+
+
+def test_a_version_newer_than_latest_but_still_soaking_is_on_baseline() -> None:
+    three_days = levels([Baseline("libexpat1", "latest", soak_days=3, owner="platform")])
+    level = three_days[(ECO, "libexpat1")]
+    assert level.version == "2.5.0-1+deb12u2"
+    assert "2.5.0-1+deb12u5" in level.soaking  # offered, not yet soaked three days
+    key = (ECO, "amd64", "libexpat1", "2.5.0-1+deb12u5", "amd64")
+    early = drift_of([key], three_days)[key]
+    assert early.direction is None
+    assert early.state == "on_baseline"  # the level moves there once it has soaked
+    assert early.owner == "platform"  # one level per package, owned by one team

@@ -12,7 +12,7 @@ from fleetpatch.cli.main import cli
 from fleetpatch.policy.example import EXAMPLE_POLICY
 
 BROKEN = EXAMPLE_POLICY.replace('cron: "0 3 * * *"', 'cron: "61 3 * * *"').replace(
-    "owner: infra", "owner: infre"
+    "owner: infra", "owner: infre", 1
 )
 
 
@@ -70,7 +70,7 @@ def test_check_valid_policy_summarises(tmp_path: Path) -> None:
     result = run(path, "policy", "check")
     assert result.exit_code == 0
     lines = result.stdout.splitlines()
-    assert lines[0] == f"{path}: valid: 5 owners, 4 buckets, 3 baselines"
+    assert lines[0] == f"{path}: valid: 5 owners, 4 buckets, 2 baselines"
     assert lines[1].split() == ["BUCKET", "OWNER", "STRATEGY", "WINDOWS"]
     assert lines[2].split() == [
         "k8s-nodes",

@@ -220,3 +220,16 @@ def test_a_long_report_history_is_folded_after_five(client: TestClient, tokens: 
     older = page.split('data-testid="history-older"', 1)[1]
     assert "2 older reports" in older
     assert len(rows(page, "history-row")) == 7
+
+
+def test_packages_page_names_the_team_that_owns_each_level(client: TestClient) -> None:
+    drift = client.get("/api/v1/drift").json()
+    levelled = [r for r in drift if r["canonical"]]
+    assert levelled  # every package the fleet runs has a level now, not only pinned ones
+    assert all(r["owner"] for r in levelled)  # defaults.baseline_owner, or the baseline's own
+    states = {v["direction"] for r in drift for v in r["versions"]}
+    assert states <= {"on_baseline", "behind_baseline", "ahead_of_pin", "ahead_of_baseline", None}
+    page = client.get("/packages").text
+    owners = re.findall(r'data-testid="drift-owner">([^<]*)<', page)
+    assert owners
+    assert set(owners) <= {r["owner"] or "—" for r in drift}

@@ -71,6 +71,7 @@ class Upstream:
             now=now,
             default_soak_days=policy.defaults.soak_days,
             packages=keys,
+            default_owner=policy.defaults.baseline_owner,
             suites_for=known_suites,
         )
         return Sources(catalog=self.catalog, advisories=self.advisories, levels=levels)

@@ -17,7 +17,7 @@ from fleetpatch.advisories.match import match
 from fleetpatch.advisories.records import LEVELS, Advisory, Finding
 from fleetpatch.app.evaluate import PackageRows, Upstream, host_facts, load_upstream
 from fleetpatch.errors import UnknownNameError, VersionError
-from fleetpatch.exposure.drift import canonical_levels
+from fleetpatch.exposure.drift import CanonicalLevel, canonical_levels
 from fleetpatch.exposure.evaluate import unevaluable
 from fleetpatch.exposure.facts import PackageFacts, known_suites, match_triple
 from fleetpatch.exposure.host_states import reboot_status
@@ -334,7 +334,8 @@ def _fixed_versions(findings: Mapping[int, tuple[Finding, ...]]) -> dict[str, tu
 class VersionCount:
     version: str
     hosts: int
-    direction: str | None  # 'behind' | 'ahead' | None (on the canonical level or no level)
+    direction: str | None  # a `Drift.state`: on_baseline, behind_baseline, ahead_of_pin,
+    # ahead_of_baseline; None: the package has no level
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,10 +345,12 @@ class DriftRow:
     canonical: str | None
     reason: str
     versions: tuple[VersionCount, ...]
+    owner: str = ""  # the team that owns the canonical level
 
     @property
     def hosts_off(self) -> int:
-        return sum(v.hosts for v in self.versions if v.direction is not None)
+        """Hosts off the level: behind it, or ahead of a pin."""
+        return sum(v.hosts for v in self.versions if v.direction not in (None, "on_baseline"))
 
 
 def drift_report(
@@ -388,6 +391,8 @@ def drift_report(
         ecosystems=sorted({eco for eco, _ in per_package}),
         now=now,
         default_soak_days=policy.defaults.soak_days,
+        packages=per_package.keys(),
+        default_owner=policy.defaults.baseline_owner,
         suites_for=known_suites,
     )
     rows = []
@@ -395,19 +400,30 @@ def drift_report(
         level = levels.get((eco, name))
         scheme = scheme_for_ecosystem(eco)
         vcounts = tuple(
-            VersionCount(ver, n, _direction(scheme, ver, level.version if level else None))
+            VersionCount(ver, n, _state(scheme, ver, level))
             for ver, n in sorted(by_version.items(), key=lambda kv: sort_key(scheme, kv[0]))
         )
         row = DriftRow(
-            eco, name, level.version if level else None, level.reason if level else "", vcounts
+            eco,
+            name,
+            level.version if level else None,
+            level.reason if level else "",
+            vcounts,
+            level.owner if level else "",
         )
         if package is not None or len(vcounts) > 1 or row.hosts_off:
             rows.append(row)
     return rows
 
 
-def _direction(scheme: str, version: str, canonical: str | None) -> str | None:
-    if canonical is None:
+def _state(scheme: str, version: str, level: CanonicalLevel | None) -> str | None:
+    """As `Drift.state`: newer than a `latest` level but offered by the catalog is a version still
+    soaking, not drift."""
+    if level is None:
         return None
-    order = compare(scheme, version, canonical)
-    return None if order == 0 else ("behind" if order < 0 else "ahead")
+    order = compare(scheme, version, level.version)
+    if order < 0:
+        return "behind_baseline"
+    if order > 0 and version not in level.soaking:
+        return "ahead_of_pin" if level.pinned else "ahead_of_baseline"
+    return "on_baseline"

@@ -211,6 +211,9 @@ def drift(ctx: click.Context, package: str | None, fmt: str, check: bool) -> Non
     """Versions of each package running in the fleet against its canonical level, with host counts.
 
     Without PACKAGE, lists the packages that drift (several versions, or off the canonical level).
+    Every package has one level per ecosystem, owned by one team: the newest version that has
+    soaked `defaults.soak_days`, unless a baseline pins or soaks it otherwise. Each version reads
+    on_baseline, behind_baseline or ahead_of_pin (newer than a pinned level).
     """
     rows = drift_report(store_of(ctx, existing=True), policy_of(ctx), now=utcnow(), package=package)
     out = [
@@ -218,6 +221,7 @@ def drift(ctx: click.Context, package: str | None, fmt: str, check: bool) -> Non
             "ecosystem": r.ecosystem,
             "package": r.package,
             "canonical": r.canonical,
+            "owner": r.owner or None,
             "hosts_off": r.hosts_off,
             "versions": [
                 f"{v.version}={v.hosts}" + (f"({v.direction})" if v.direction else "")
@@ -226,8 +230,7 @@ def drift(ctx: click.Context, package: str | None, fmt: str, check: bool) -> Non
         }
         for r in rows
     ]
-    click.echo(
-        render_rows(out, ["ecosystem", "package", "canonical", "hosts_off", "versions"], fmt)
-    )
+    columns = ["ecosystem", "package", "canonical", "owner", "hosts_off", "versions"]
+    click.echo(render_rows(out, columns, fmt))
     if check and any(r.hosts_off for r in rows):
         sys.exit(1)

@@ -83,6 +83,7 @@ class PolicyBuilder:
         self.check_names(data.get("buckets"), ("buckets",), "bucket")
         if owner_names is not None:
             self.check_references(data.get("buckets"), owner_names)
+            self.check_baseline_owners(baselines, defaults, owner_names)
         self.check_baselines(baselines, data.get("baselines"))
         if self.problems or defaults is None:
             return None
@@ -90,8 +91,14 @@ class PolicyBuilder:
         return Policy(
             owners=tuple(to_owner(m) for _, m in owners),
             buckets=tuple(to_bucket(m, default_sla) for _, m in buckets),
-            baselines=tuple(to_baseline(m, defaults.soak_days) for _, m in baselines),
-            defaults=Defaults(sla=default_sla, soak_days=defaults.soak_days),
+            baselines=tuple(
+                to_baseline(m, defaults.soak_days, defaults.baseline_owner) for _, m in baselines
+            ),
+            defaults=Defaults(
+                sla=default_sla,
+                soak_days=defaults.soak_days,
+                baseline_owner=defaults.baseline_owner,
+            ),
             blackouts=tuple(to_blackout(m) for _, m in blackouts),
             notifiers=tuple(to_notifier(m) for _, m in notifiers),
         )
@@ -182,6 +189,24 @@ class PolicyBuilder:
                 if isinstance(team, str) and team not in owners:
                     hint = did_you_mean(team, owners)
                     self.problem(("buckets", i, "depends", j), f"unknown team {team!r}{hint}")
+
+    def check_baseline_owners(
+        self,
+        baselines: list[tuple[FieldPath, BaselineModel]],
+        defaults: DefaultsModel | None,
+        owners: set[str],
+    ) -> None:
+        """The team that owns a level must be one of the policy's owners."""
+        if defaults is not None and defaults.baseline_owner not in ("", *owners):
+            hint = did_you_mean(defaults.baseline_owner, owners)
+            self.problem(
+                ("defaults", "baseline_owner"),
+                f"unknown owner {defaults.baseline_owner!r}{hint}",
+            )
+        for path, baseline in baselines:
+            if baseline.owner and baseline.owner not in owners:
+                hint = did_you_mean(baseline.owner, owners)
+                self.problem((*path, "owner"), f"unknown owner {baseline.owner!r}{hint}")
 
     def check_baselines(self, baselines: list[tuple[FieldPath, BaselineModel]], raw: Any) -> None:
         first: dict[tuple[str, str], FieldPath] = {}
@@ -308,9 +333,12 @@ def to_notifier(model: NotifierModel) -> NotifierConfig:
     )
 
 
-def to_baseline(model: BaselineModel, default_soak: int) -> Baseline:
-    """A pinned version does not soak; `latest` soaks its own days or the default."""
+def to_baseline(model: BaselineModel, default_soak: int, default_owner: str = "") -> Baseline:
+    """A pinned version does not soak; `latest` soaks its own days or the default. The level's
+    owner is the baseline's, else `defaults.baseline_owner`."""
     soak = default_soak if model.soak_days is None else model.soak_days
     if model.version != "latest":
         soak = 0
-    return Baseline(model.package, model.version, soak, model.ecosystem)
+    return Baseline(
+        model.package, model.version, soak, model.ecosystem, model.owner or default_owner
+    )

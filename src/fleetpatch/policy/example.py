@@ -48,6 +48,7 @@ defaults:
     max_uptime_days: 30     # longer without a reboot is a liability
     stale_after: 2d         # no report for this long: stale
   soak_days: 3              # a new upstream version becomes `latest` after this many days
+  baseline_owner: platform  # the team that owns a package's canonical level unless named
 
 # Change freezes: no window opens inside one (a bucket may add its own). A bare end date counts
 # whole; times without an offset are in `timezone` (default UTC).
@@ -148,15 +149,17 @@ buckets:
       - labels: {role: bare-metal}
       - hostname: "metal-*"
 
-# The canonical patch level per package: `latest` (after soak_days) or a pinned version.
-# A pinned version names its ecosystem, and must be a valid version there.
+# Every package has one canonical patch level per ecosystem: the newest version that has soaked
+# `defaults.soak_days`, owned by `defaults.baseline_owner`. A baseline overrides it: `latest` with
+# its own soak_days, or a pinned version (which names its ecosystem, and must be valid there),
+# and may name another owning team.
 baselines:
-  openssl: latest
+  openssl:
+    version: latest
+    owner: platform
   linux-image-amd64:
     version: latest
     soak_days: 7
     ecosystem: "Debian:12"
-  openssh-server:
-    version: "1:9.2p1-2+deb12u3"
-    ecosystem: "Debian:12"
+    owner: infra
 """

@@ -279,18 +279,22 @@ class Baseline:
 
     `ecosystem` is exact (`Debian:12`), a prefix (`Debian:`) or empty (every ecosystem). A policy
     file's pins always name one and are valid versions there (`fleetpatch.policy.pins`).
+    `owner` is the team that owns the level (`defaults.baseline_owner` when the file names none).
     """
 
     package: str
     version: str = "latest"
     soak_days: int = 3
     ecosystem: str = ""
+    owner: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class Defaults:
     sla: Sla = field(default_factory=Sla)
     soak_days: int = 3
+    baseline_owner: str = ""
+    """The team that owns a package's canonical level unless its baseline names another."""
 
 
 @dataclass(frozen=True, slots=True)

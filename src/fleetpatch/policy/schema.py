@@ -359,6 +359,7 @@ class BaselineModel(Model):
     version: str = "latest"
     soak_days: NonNegativeInt | None = None
     ecosystem: str = ""
+    owner: str = ""
 
     @model_validator(mode="after")
     def _soak_only_for_latest(self) -> BaselineModel:
@@ -370,6 +371,7 @@ class BaselineModel(Model):
 class DefaultsModel(Model):
     sla: SlaModel = SlaModel()
     soak_days: NonNegativeInt = 3
+    baseline_owner: str = ""
 
 
 class TopModel(Model):

@@ -302,7 +302,7 @@ def package_out(line: PackageLine) -> PackageOut:
         first_seen_exact=update.first_seen_exact if update and update.candidate else None,
         security=f.security_update,
         canonical=f.drift.canonical if f.drift else None,
-        drift=f.drift.direction if f.drift else None,
+        drift=f.drift.state if f.drift else None,
         findings=[
             FindingOut(
                 advisory_id=x.advisory_id,

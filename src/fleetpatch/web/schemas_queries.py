@@ -66,6 +66,7 @@ class DriftOut(BaseModel):
     reason: str
     hosts_off: int
     versions: list[VersionCountOut]
+    owner: str = ""  # the team that owns the canonical level
 
 
 def cve_out(report: CveReport) -> CveOut:
@@ -112,6 +113,7 @@ def cve_out(report: CveReport) -> CveOut:
 
 def drift_out(row: DriftRow) -> DriftOut:
     return DriftOut(
+        owner=row.owner,
         ecosystem=row.ecosystem,
         package=row.package,
         canonical=row.canonical,
