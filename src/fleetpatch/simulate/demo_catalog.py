@@ -14,8 +14,9 @@ simulated, and those are marked inexact ("at least since"):
   other versions of one source package are spread back from
   their suite's Release date in version order (newest latest, a stable pseudo-random gap between
   consecutive versions), never before bookworm's release. The newest versions of the non-kernel
-  sources updated since bookworm's last point release are spread evenly over the time since it,
-  so updates keep arriving through the demo's 90 days. Those spread times are simulated.
+  sources updated since bookworm's last point release are spread evenly over the time since it
+  (a stretch each, jittered within it), so updates keep arriving through the demo's 90 days.
+  Those spread times are simulated.
   Versions no list carries any more (`installed-here`, `snapshot.debian.org` rows) are not
   offered: hosts can still have them installed, as real hosts do.
 
@@ -58,7 +59,6 @@ NEWEST_GAP_DAYS = (0.5, 75.0)  # before its suite's Release date, the newest ker
 # 137 days before the security list) was published anywhere since that point release.
 NEWEST_UPDATE_GAP_DAYS = (0.5, 137.0)
 STEP_GAP_DAYS = (7.0, 90.0)  # between consecutive versions of one source
-_GOLDEN = (5**0.5 - 1) / 2
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _Row = tuple[PackageHistory, VersionRow]
@@ -119,20 +119,27 @@ def _newest_shares(groups: Mapping[str, Sequence[_Row]]) -> dict[str, float]:
     """Where in NEWEST_UPDATE_GAP_DAYS the newest version of each non-kernel source updated
     after the point release falls, in [0, 1).
 
-    Those sources are shuffled (stably) and placed along a golden-ratio sequence, so their newest
-    versions arrive evenly spread, not in clumps and droughts that flip the whole fleet between
-    "patched" and "behind" at once (a drought of seven weeks made every host "patched" for the
-    first twelve days of the demo's history). Kernels keep their own dates (`NEWEST_GAP_DAYS`).
+    Those sources are shuffled (stably) and each gets its own stretch of the gap, with a stable
+    jitter inside it, so one arrives every few days: independent random times clump and leave
+    droughts that flip the whole fleet between "patched" and "behind" at once (a drought of
+    seven weeks made every host "patched" for the first twelve days of the demo's history).
+    Kernels keep their own dates (`NEWEST_GAP_DAYS`).
     """
     late = sorted(
-        (
-            g
-            for g, rows in groups.items()
-            if not g.startswith("linux") and any(r.origin != "bookworm" for _, r in rows)
-        ),
+        (g for g, rows in groups.items() if not g.startswith("linux") and _newest_is_late(rows)),
         key=lambda g: unit(g, "newest-order"),
     )
-    return {g: (i * _GOLDEN) % 1.0 for i, g in enumerate(late)}
+    return {g: (i + 0.375 + 0.25 * unit(g, "newest")) / len(late) for i, g in enumerate(late)}
+
+
+def _newest_is_late(rows: Sequence[_Row]) -> bool:
+    """Whether a suite newer than bookworm's point release lists the source's newest version."""
+    newest = max((r.source_version for _, r in rows), key=lambda v: sort_key("dpkg", v))
+    point_release = DEBIAN_RELEASE_DATES["bookworm"]
+    return any(
+        r.source_version == newest and DEBIAN_RELEASE_DATES[r.origin] > point_release
+        for _, r in rows
+    )
 
 
 def _spread(group: str, rows: Sequence[_Row], newest_share: float | None) -> dict[str, datetime]:
