@@ -97,7 +97,7 @@ class FleetHistory:
                 self._shapes.append(_shape(report, data, avail, f"{seed}:set:{index}"))
             self._shape_of.append(index)
         self._hold = self.start - timedelta(days=1)  # held packages stay as they were then
-        self._sets: dict[tuple[int, datetime, datetime, tuple[int, ...]], tuple[Package, ...]] = {}
+        self._sets: dict[tuple[int, datetime, tuple[int, ...]], tuple[Package, ...]] = {}
         self._lives = [
             self._life(i, plan) for i, plan in zip(self._shape_of, self.plans, strict=True)
         ]
@@ -127,7 +127,7 @@ class FleetHistory:
         state = states[bisect_right(starts, collected) - 1]
         set_index = self._shape_of[host]
         shape = self._shapes[set_index]
-        installed = self._installed(set_index, state.cutoff, self._hold, state.kernels)
+        installed = self._installed(set_index, state.cutoff, state.kernels)
         newest = shape.kernels[state.kernels[-1]]
         return replace(
             final,
@@ -202,15 +202,16 @@ class FleetHistory:
         return first, [_State(cutoff, kernels, newest, boot, None)]
 
     def _installed(
-        self, set_index: int, cutoff: datetime, hold: datetime, kernels: tuple[int, ...]
+        self, set_index: int, cutoff: datetime, kernels: tuple[int, ...]
     ) -> tuple[Package, ...]:
-        """The set's packages as of `cutoff` (held ones as of `hold`), with these kernels."""
-        key = (set_index, cutoff, hold, kernels)
+        """The set's packages as of `cutoff` (held ones as of the day before the history), with
+        these kernels installed."""
+        key = (set_index, cutoff, kernels)
         found = self._sets.get(key)
         if found is None:
             shape = self._shapes[set_index]
             chosen = [
-                _choose(versions, final, hold if held else cutoff)
+                _choose(versions, final, self._hold if held else cutoff)
                 for versions, final, held in zip(
                     shape.versions, shape.packages, shape.held, strict=True
                 )
