@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -61,14 +60,26 @@ def test_the_database_lag_grows_a_day_per_day(plans: dict[str, HostPlan]) -> Non
     assert node.lag_days(NOW) == node.lag_days(start) == 3
 
 
-def test_boot_follows_the_patch_unless_the_reboot_was_skipped(plans: dict[str, HostPlan]) -> None:
+def test_patches_are_listed_oldest_first_between_two_moments(plans: dict[str, HostPlan]) -> None:
     db = _role(plans, "db")
-    patch = db.last_patch(NOW)
-    assert patch is not None
-    assert db.boot_time(NOW, patch) == patch + timedelta(minutes=8)
-    skipping = replace(db, skips_reboot=True)
-    assert skipping.boot_time(NOW, patch) == patch - timedelta(days=7) + timedelta(minutes=8)
+    after = NOW - timedelta(days=21)
+    patches = db.patches(after, NOW)
+    assert patches == [datetime(2026, 11, d, 3, tzinfo=UTC) for d in (10, 17, 24)]
+    assert db.patches(NOW, NOW) == []
+
+
+def test_reboots_are_skipped_now_and_then_and_never_by_metal_01(
+    plans: dict[str, HostPlan],
+) -> None:
+    start = NOW - timedelta(days=90)
+    draws = [
+        plan.reboots_after(patch)
+        for plan in plans.values()
+        if plan.role is not None and not plan.longest_up
+        for patch in plan.patches(start, NOW)
+    ]
+    skipped = draws.count(False) / len(draws)
+    assert 0.01 < skipped < 0.1  # one patch in twenty, drawn per host and patch
     metal = plans["metal-01"]
     assert metal.longest_up
-    assert metal.skips_reboot
-    assert (NOW - metal.boot_time(NOW, metal.last_patch(NOW))).days >= 412
+    assert not any(metal.reboots_after(p) for p in metal.patches(start, NOW))

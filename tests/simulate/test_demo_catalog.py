@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -115,6 +116,25 @@ def test_debian_has_updates_in_the_last_ninety_days(catalog: list[CatalogEntry])
     window = datetime(2026, 8, 29, tzinfo=UTC)
     recent = {e.source for e in catalog if e.ecosystem == DEBIAN_12 and e.first_seen > window}
     assert len(recent) >= 10
+
+
+def test_debian_updates_arrive_steadily_with_no_week_long_drought(
+    catalog: list[CatalogEntry],
+) -> None:
+    # A seven-week drought once made every Debian host "patched" for the demo's first twelve
+    # days, then the first update flipped 300 of them to "behind" at once.
+    times = sorted(
+        {
+            e.first_seen
+            for e in catalog
+            if e.ecosystem == DEBIAN_12
+            and not e.source.startswith("linux")
+            and datetime(2026, 7, 11, tzinfo=UTC) < e.first_seen
+        }
+    )
+    assert len(times) > 30
+    gaps = [b - a for a, b in pairwise(times)]
+    assert max(gaps) < timedelta(days=7)
 
 
 def test_as_of_cuts_off_what_was_not_published_yet(catalog: list[CatalogEntry]) -> None:

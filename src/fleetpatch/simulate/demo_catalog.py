@@ -13,7 +13,10 @@ simulated, and those are marked inexact ("at least since"):
   bookworm's release (2023-06-10), except the kernel's (its stable updates carry no suffix); the
   other versions of one source package are spread back from
   their suite's Release date in version order (newest latest, a stable pseudo-random gap between
-  consecutive versions), never before bookworm's release. Those spread times are simulated.
+  consecutive versions), never before bookworm's release. The newest versions of the non-kernel
+  sources updated since bookworm's last point release are spread evenly over the time since it
+  (a stretch each, jittered within it), so updates keep arriving through the demo's 90 days.
+  Those spread times are simulated.
   Versions no list carries any more (`installed-here`, `snapshot.debian.org` rows) are not
   offered: hosts can still have them installed, as real hosts do.
 
@@ -24,7 +27,7 @@ a past day, so evaluating history never sees a version before it was published.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 from fleetpatch.advisories.records import FIXED, Advisory
@@ -51,7 +54,10 @@ _ARCHIVES = {
     "bookworm-updates": "oldstable-updates",
     "bookworm-security": "oldstable-security",
 }
-NEWEST_GAP_DAYS = (0.5, 75.0)  # before its suite's Release date, the newest version of a source
+NEWEST_GAP_DAYS = (0.5, 75.0)  # before its suite's Release date, the newest kernel of a series
+# The newest version of any other source updated after bookworm's last point release (2026-07-11,
+# 137 days before the security list) was published anywhere since that point release.
+NEWEST_UPDATE_GAP_DAYS = (0.5, 137.0)
 STEP_GAP_DAYS = (7.0, 90.0)  # between consecutive versions of one source
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -102,13 +108,41 @@ def debian_entries(data: EcosystemData) -> list[CatalogEntry]:
             if row.origin in DEBIAN_RELEASE_DATES:
                 groups[history.group].append((history, row))
     entries: list[CatalogEntry] = []
+    shares = _newest_shares(groups)
     for group, rows in sorted(groups.items()):
-        times = _spread(group, rows)
+        times = _spread(group, rows, shares.get(group))
         entries.extend(_debian_entry(h, r, times[r.source_version]) for h, r in rows)
     return entries
 
 
-def _spread(group: str, rows: Sequence[_Row]) -> dict[str, datetime]:
+def _newest_shares(groups: Mapping[str, Sequence[_Row]]) -> dict[str, float]:
+    """Where in NEWEST_UPDATE_GAP_DAYS the newest version of each non-kernel source updated
+    after the point release falls, in [0, 1).
+
+    Those sources are shuffled (stably) and each gets its own stretch of the gap, with a stable
+    jitter inside it, so one arrives every few days: independent random times clump and leave
+    droughts that flip the whole fleet between "patched" and "behind" at once (a drought of
+    seven weeks made every host "patched" for the first twelve days of the demo's history).
+    Kernels keep their own dates (`NEWEST_GAP_DAYS`).
+    """
+    late = sorted(
+        (g for g, rows in groups.items() if not g.startswith("linux") and _newest_is_late(rows)),
+        key=lambda g: unit(g, "newest-order"),
+    )
+    return {g: (i + 0.375 + 0.25 * unit(g, "newest")) / len(late) for i, g in enumerate(late)}
+
+
+def _newest_is_late(rows: Sequence[_Row]) -> bool:
+    """Whether a suite newer than bookworm's point release lists the source's newest version."""
+    newest = max((r.source_version for _, r in rows), key=lambda v: sort_key("dpkg", v))
+    point_release = DEBIAN_RELEASE_DATES["bookworm"]
+    return any(
+        r.source_version == newest and DEBIAN_RELEASE_DATES[r.origin] > point_release
+        for _, r in rows
+    )
+
+
+def _spread(group: str, rows: Sequence[_Row], newest_share: float | None) -> dict[str, datetime]:
     """First-seen time per source version: newest latest, walking back in version order.
 
     Rows of one source version were built together, so they share a time; the newest time a
@@ -129,7 +163,10 @@ def _spread(group: str, rows: Sequence[_Row]) -> dict[str, datetime]:
             later = BOOKWORM_RELEASED
             continue
         low, high = NEWEST_GAP_DAYS if later is None else STEP_GAP_DAYS
-        gap = low + (high - low) * unit(group, version, "first-seen")
+        share = unit(group, version, "first-seen")
+        if later is None and newest_share is not None:
+            (low, high), share = NEWEST_UPDATE_GAP_DAYS, newest_share
+        gap = low + (high - low) * share
         start = bounds[version] if later is None else min(bounds[version], later)
         times[version] = max(
             BOOKWORM_RELEASED, (start - timedelta(days=gap)).replace(microsecond=0)

@@ -5,34 +5,41 @@ each image's package names. This module replays how those hosts got where they a
 per host per day, against the demo catalog (`demo_catalog.py`), so that evaluating day by day gives
 a history with a story in it:
 
-- every bucket patches in its own cadence (`cadence.py`): at a patch a host installs the newest
-  version of each package that had been published `lag` days before (its soak time), reboots
-  where its strategy reboots, and reports that from then on;
+- each host lives through its own sequence of states (`_life`), one per patch: a patch
+  installs the newest version of each package published `lag` days before it (its soak time)
+  and the newest kernel of then; the reboot after it boots that kernel with a new boot id and
+  boot time and clears the pending reboot. A host that skips the reboot (one patch in twenty)
+  keeps running its kernel, and its pending reboot keeps the time the newer kernel was first
+  installed until a later patch reboots it. So the running kernel changes only with a new boot,
+  boot times only move forward, and versions only move forward;
 - the database team (`role=db`) keeps deferring: its lag grows a day per day, so it installs
   nothing published after three weeks before the history began, and its days behind creep up;
-- on some images a few packages are held (never upgraded past what they had when the history
-  starts), as real fleets pin things;
-- `metal-01` has been up 412 days: patched on disk every month, never rebooted, so it shows a
-  pending reboot; a few other hosts skip the reboot after their latest patch;
+- on some images a few packages are held (never upgraded past what they had the day before the
+  history starts), as real fleets pin things;
+- `metal-01` booted 412 days ago and never reboots: its monthly patches since then are replayed,
+  so it runs the kernel it booted and shows a reboot pending since the first patch that
+  installed a newer one;
 - one host stops reporting nine days before `now` and shows as stale;
-- unclassified hosts (no `role` label) are never patched.
+- unclassified hosts (no `role` label) are never patched; one rebooted during the history keeps
+  its kernel and gets a new boot id.
 
 The versions are always real (from the shipped data); a host never has a version before the
-catalog offered it. Package sets are memoised by (set, cutoff), so the work grows with patch
-events, not with hosts x days.
+catalog offered it. Package sets are memoised by (set, cutoff, kernels), so the work grows with
+patch events, not with hosts x days.
 """
 
 from __future__ import annotations
 
 import uuid
+from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fleetpatch.catalog.records import CatalogEntry
 from fleetpatch.errors import InputError
 from fleetpatch.inventory.records import HostReport, KernelFacts, OsInfo, Package, RebootEvidence
-from fleetpatch.simulate.cadence import HostPlan, plan_hosts
+from fleetpatch.simulate.cadence import REBOOT_MINUTES, HostPlan, plan_hosts
 from fleetpatch.simulate.images import INSTALL_ONLY, alma_os_version, newest, unit
 from fleetpatch.simulate.packagedata import DEBIAN_12, EcosystemData, PackageHistory
 
@@ -89,7 +96,11 @@ class FleetHistory:
                 data = ecosystems[report.ecosystem]
                 self._shapes.append(_shape(report, data, avail, f"{seed}:set:{index}"))
             self._shape_of.append(index)
-        self._sets: dict[tuple[int, datetime | None, bool], _Installed] = {}
+        self._hold = self.start - timedelta(days=1)  # held packages stay as they were then
+        self._sets: dict[tuple[int, datetime, tuple[int, ...]], tuple[Package, ...]] = {}
+        self._lives = [
+            self._life(i, plan) for i, plan in zip(self._shape_of, self.plans, strict=True)
+        ]
 
     def days(self, every: int = 1) -> list[datetime]:
         """The evaluation times, oldest first: every `every` days from `now` back to 90 days ago."""
@@ -100,7 +111,7 @@ class FleetHistory:
     def reports(self, when: datetime) -> list[HostReport]:
         """What every host that still reports sent in the half hour before `when`."""
         return [
-            self._report(self._shape_of[i], plan, when)
+            self._report(i, plan, when)
             for i, plan in enumerate(self.plans)
             if plan.silent_from is None or when < plan.silent_from
         ]
@@ -109,57 +120,142 @@ class FleetHistory:
     def distinct_sets(self) -> int:
         return len(self._sets)
 
-    def _report(self, set_index: int, plan: HostPlan, when: datetime) -> HostReport:
+    def _report(self, host: int, plan: HostPlan, when: datetime) -> HostReport:
         final = plan.final
         collected = (when - timedelta(seconds=plan.report_offset_s)).replace(microsecond=0)
-        patch = plan.last_patch(collected)
-        cutoff = None if patch is None else patch - timedelta(days=plan.lag_days(patch))
-        skipped = plan.skips_reboot and patch is not None
-        installed = self._installed(set_index, cutoff, keep_previous=skipped)
-        kernels = installed.kernels
-        pending = skipped and len(kernels) > 1
-        running = kernels[-2] if pending else kernels[-1]
-        boot = plan.boot_time(collected, patch)
+        starts, states = self._lives[host]
+        state = states[bisect_right(starts, collected) - 1]
+        set_index = self._shape_of[host]
+        shape = self._shapes[set_index]
+        installed = self._installed(set_index, state.cutoff, state.kernels)
+        newest = shape.kernels[state.kernels[-1]]
         return replace(
             final,
             collected_at=collected,
-            packages=installed.packages,
+            packages=installed,
             kernel=KernelFacts(
-                running=running.release, installed=tuple(k.release for k in kernels)
+                running=shape.kernels[state.running].release,
+                installed=tuple(shape.kernels[k].release for k in state.kernels),
             ),
-            boot_time=boot,
-            boot_id=str(uuid.UUID(int=int(unit(final.hostname, boot) * 2**64) << 64, version=4)),
-            reboot_required=_evidence(final, kernels, pending, patch),
-            os=_os(final, kernels[-1]),
+            boot_time=state.boot,
+            boot_id=_boot_id(final.hostname, state.boot),
+            reboot_required=_evidence(final, newest, state.pending_since),
+            os=_os(final, newest),
         )
 
+    def _life(self, set_index: int, plan: HostPlan) -> tuple[list[datetime], list[_State]]:
+        """The host's states, each with the moment it begins (the first holds from the start).
+
+        A patch upgrades the packages to what was published `lag` days before it and installs the
+        newest kernel of then; the reboot after it (when there is one) boots that kernel with a new
+        boot time and clears the pending reboot. Without a reboot the host keeps running its kernel
+        and the pending reboot keeps the time the newer kernel was first installed.
+        """
+        shape = self._shapes[set_index]
+        first, states = self._first_state(shape, plan)
+        starts = [_BEGINNING]
+        if plan.role is None:
+            boot = plan.final.boot_time
+            if boot is not None and states[0].boot < boot <= self.now:  # an ad-hoc reboot
+                starts.append(boot + timedelta(minutes=2))
+                states.append(replace(states[0], boot=boot))
+            return starts, states
+        for patch in plan.patches(first, self.now):
+            state = states[-1]
+            cutoff = max(state.cutoff, patch - timedelta(days=plan.lag_days(patch)))
+            newest = max(state.kernels[-1], _newest_kernel(shape.kernels, cutoff))
+            pending = state.pending_since
+            if newest > state.kernels[-1] and pending is None:
+                pending = patch + timedelta(minutes=3)  # /run/reboot-required written mid-upgrade
+            running, boot = state.running, state.boot
+            if plan.reboots_after(patch):
+                running, boot, pending = newest, patch + timedelta(minutes=REBOOT_MINUTES - 2), None
+            kernels = _kept(state.kernels, newest, running, debian=shape.debian)
+            starts.append(patch + timedelta(minutes=REBOOT_MINUTES))
+            states.append(_State(cutoff, kernels, running, boot, pending))
+        return starts, states
+
+    def _first_state(self, shape: _SetShape, plan: HostPlan) -> tuple[datetime, list[_State]]:
+        """Where the host stood before the history began, and the moment its patches follow from.
+
+        A patched host had patched and rebooted just before; `metal-01` booted 412 days ago and
+        every patch since then is replayed; an unclassified host was set up before the history.
+        """
+        final = plan.final
+        if plan.role is None:
+            cutoff = self.start - timedelta(days=1)
+            boot = final.boot_time
+            if boot is None or boot >= self.start:
+                days = 1 + 29 * unit(final.hostname, "first-boot")
+                boot = (self.start - timedelta(days=days)).replace(microsecond=0)
+            first = boot
+        elif plan.longest_up and final.boot_time is not None:
+            first = boot = final.boot_time
+            before = plan.last_patch(boot) or boot
+            cutoff = before - timedelta(days=plan.lag_days(before))
+        else:
+            first = plan.last_patch(self.start - timedelta(hours=1)) or self.start
+            boot = first + timedelta(minutes=REBOOT_MINUTES - 2)
+            cutoff = first - timedelta(days=plan.lag_days(first))
+        newest = _newest_kernel(shape.kernels, cutoff)
+        kernels = _kept((max(0, newest - 1),), newest, newest, debian=shape.debian)
+        return first, [_State(cutoff, kernels, newest, boot, None)]
+
     def _installed(
-        self, set_index: int, cutoff: datetime | None, *, keep_previous: bool
-    ) -> _Installed:
-        """Debian keeps the previous kernel installed; dnf removes it after a reboot into the new
-        one (keeping it while the host still runs it)."""
-        key = (set_index, cutoff, keep_previous)
+        self, set_index: int, cutoff: datetime, kernels: tuple[int, ...]
+    ) -> tuple[Package, ...]:
+        """The set's packages as of `cutoff` (held ones as of the day before the history), with
+        these kernels installed."""
+        key = (set_index, cutoff, kernels)
         found = self._sets.get(key)
         if found is None:
             shape = self._shapes[set_index]
-            kernels = _newest_kernels(shape.kernels, cutoff or self.start)
-            if not keep_previous and not shape.debian:
-                kernels = kernels[-1:]
             chosen = [
-                _choose(versions, final, self.start if held or cutoff is None else cutoff)
+                _choose(versions, final, self._hold if held else cutoff)
                 for versions, final, held in zip(
                     shape.versions, shape.packages, shape.held, strict=True
                 )
             ]
-            chosen += [p for k in kernels for p in k.packages]
-            found = self._sets[key] = _Installed(tuple(sorted(chosen)), tuple(kernels))
+            chosen += [p for k in kernels for p in shape.kernels[k].packages]
+            found = self._sets[key] = tuple(sorted(chosen))
         return found
 
 
 @dataclass(frozen=True, slots=True)
-class _Installed:
-    packages: tuple[Package, ...]
-    kernels: tuple[_Kernel, ...]
+class _State:
+    """What a host is between two events: packages as of `cutoff`, kernels and its boot."""
+
+    cutoff: datetime
+    kernels: tuple[int, ...]  # installed, oldest first, as indexes into the set's kernels
+    running: int
+    boot: datetime
+    pending_since: datetime | None  # when a kernel newer than the running one was installed
+
+
+_BEGINNING = datetime.min.replace(tzinfo=UTC)
+
+
+def _boot_id(hostname: str, boot: datetime) -> str:
+    """One boot id per boot: the same boot time always gives the same id, another one another."""
+    return str(uuid.UUID(int=int(unit(hostname, boot) * 2**64) << 64, version=4))
+
+
+def _newest_kernel(kernels: Sequence[_Kernel], limit: datetime) -> int:
+    """The index of the newest kernel published by `limit` (the oldest when none was)."""
+    known = [i for i, k in enumerate(kernels) if k.seen is None or k.seen <= limit]
+    return known[-1] if known else 0
+
+
+def _kept(
+    installed: tuple[int, ...], newest: int, running: int, *, debian: bool
+) -> tuple[int, ...]:
+    """The kernels left installed: the running one and the newest; apt's autoremove also keeps
+    the one installed before the newest, dnf only the newest and the running one."""
+    have = sorted({*installed, newest})
+    keep = {running, have[-1]}
+    if debian and len(have) > 1:
+        keep.add(have[-2])
+    return tuple(sorted(keep))
 
 
 def _flavour(report: HostReport) -> str:
@@ -251,20 +347,12 @@ def _kernels(
     )
 
 
-def _newest_kernels(kernels: Sequence[_Kernel], limit: datetime) -> list[_Kernel]:
-    """The two newest kernels published by `limit` (the running one and the one before)."""
-    known = [k for k in kernels if k.seen is None or k.seen <= limit] or list(kernels[:1])
-    return known[-2:]
-
-
-def _evidence(
-    final: HostReport, kernels: Sequence[_Kernel], pending: bool, patch: datetime | None
-) -> RebootEvidence:
-    """Debian's `/run/reboot-required` after a kernel upgrade not yet booted; RPM has none."""
+def _evidence(final: HostReport, newest: _Kernel, since: datetime | None) -> RebootEvidence:
+    """Debian's `/run/reboot-required` while a kernel upgrade is not yet booted; RPM has none."""
     if final.ecosystem != DEBIAN_12:
         return RebootEvidence()
-    if pending and patch is not None:
-        return RebootEvidence(True, patch, tuple(p.name for p in kernels[-1].packages))
+    if since is not None:
+        return RebootEvidence(True, since, tuple(p.name for p in newest.packages))
     return RebootEvidence(False)
 
 
