@@ -166,6 +166,7 @@ def evaluate_fleet(
             seconds=0.0,
         )
         repo = EvaluationRepository(session)
+        before, exposed_before = repo.pair_inputs(), repo.all_exposures()
         evaluation_id = repo.add_evaluation(info)
         repo.replace_all(
             result.hosts,
@@ -176,13 +177,8 @@ def evaluate_fleet(
             exposures=result.exposures,
         )
         say("updating patch pairs")
-        opened, changed = update_pairs(
-            PatchPairRepository(session),
-            [
-                (s, result.exposures.get((h.package_set_id, h.arch), {}))
-                for h, s in zip(hosts, result.hosts, strict=True)
-            ],
-        )
+        moved = _moved(hosts, result, before, exposed_before)
+        opened, changed = update_pairs(PatchPairRepository(session), moved, only_these=True)
         log.info("patch pairs: %d opened, %d changed", opened, changed)
         repo.record_history(history_points(result, now))
         seconds = time.perf_counter() - started
@@ -192,17 +188,37 @@ def evaluate_fleet(
     return EvaluationSummary(info, result.fleet, result.by_bucket, result.by_owner)
 
 
+def _moved(
+    hosts: Sequence[ReportHeader],
+    result: FleetEvaluation,
+    before: Mapping[str, tuple[int, bool, str | None, str | None]],
+    exposed_before: Mapping[tuple[int, str], Mapping[str, Exposure] | None],
+) -> list[tuple[HostStatus, Mapping[str, Exposure]]]:
+    """The hosts whose pairs may change: those whose package set, reboot pending, bucket or owner
+    moved since their pairs were last advanced, or whose set's exposures did. Advancing is
+    idempotent, so for every other host it would write nothing: skipping them keeps a steady
+    fleet's evaluation from reading every pair."""
+    moved: list[tuple[HostStatus, Mapping[str, Exposure]]] = []
+    for h, s in zip(hosts, result.hosts, strict=True):
+        key = (h.package_set_id, h.arch)
+        exposures = result.exposures.get(key, {})
+        last = (h.package_set_id, s.reboot == "pending_reboot", s.bucket, s.owner)
+        if before.get(h.hostname) != last or exposed_before.get(key) != exposures:
+            moved.append((s, exposures))
+    return moved
+
+
 def update_pairs(
     repo: PatchPairRepository,
     evaluated: Sequence[tuple[HostStatus, Mapping[str, Exposure]]],
     *,
-    only_these_hosts: bool = False,
+    only_these: bool = False,
 ) -> tuple[int, int]:
     """Open, close, reopen and follow the (advisory, host) pairs of the evaluated hosts; write
-    only what changed. Returns (opened, changed). A host not evaluated keeps its pairs as they
-    are. `only_these_hosts` loads just their pairs (one host after a report) instead of all."""
+    only what changed. Returns (opened, changed). A host not given keeps its pairs as they are.
+    `only_these` loads just these hosts' pairs instead of all."""
     names = [s.hostname for s, _ in evaluated]
-    stored = repo.by_host(names if only_these_hosts else None)
+    stored = repo.by_host(names if only_these else None)
     changes: list[PatchPair] = []
     for status, exposures in evaluated:
         changes.extend(advance_pairs(status, exposures, stored.get(status.hostname, {})))
@@ -291,7 +307,7 @@ def evaluate_host_now(
         status = evaluate_host(header, summary, policy=policy, now=now)
         refs = FleetReader(session).host_refs([hostname])
         repo.upsert_status(status, refs[hostname], now)
-        update_pairs(PatchPairRepository(session), [(status, exposures)], only_these_hosts=True)
+        update_pairs(PatchPairRepository(session), [(status, exposures)], only_these=True)
         return status
 
 

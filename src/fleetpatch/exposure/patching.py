@@ -48,6 +48,7 @@ from fleetpatch.exposure.updates import version_times
 from fleetpatch.versions import compare, scheme_for_ecosystem
 
 SetKey = tuple[int, str]
+_RANK = {level: i for i, level in enumerate(LEVELS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,20 +146,24 @@ def set_exposures(
         ids = sets.get(set_id, ())
         members = ids if isinstance(ids, set | frozenset) else set(ids)
         by_arch = affected.get(arch, {})
-        found: dict[str, tuple[str, list[datetime | None]]] = {}
+        levels: dict[str, str] = {}
+        times: dict[str, list[datetime | None]] = {}
         for vid in members.intersection(by_arch):
             if shadowed(vid, members, shadows):
                 continue
             for finding in by_arch[vid]:
-                key = (arch, vid, finding.advisory_id)
+                aid = finding.advisory_id
+                key = (arch, vid, aid)
                 if key not in fixes:
                     fixes[key] = fix_time(arch, vid, finding)
-                level, times = found.get(finding.advisory_id, ("unknown", []))
-                worst = min(level, finding.severity.level, key=LEVELS.index)
-                found[finding.advisory_id] = (worst, [*times, fixes[key]])
+                level = finding.severity.level
+                known = levels.get(aid)
+                if known is None or _RANK[level] < _RANK[known]:
+                    levels[aid] = level
+                times.setdefault(aid, []).append(fixes[key])
         out[(set_id, arch)] = {
-            aid: Exposure(level, published.get(aid), _latest(times))
-            for aid, (level, times) in found.items()
+            aid: Exposure(level, published.get(aid), _latest(times[aid]))
+            for aid, level in levels.items()
         }
     return out
 

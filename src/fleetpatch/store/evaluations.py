@@ -188,6 +188,24 @@ class EvaluationRepository:
         row = self._session.get(SetSummaryRow, (set_id, arch))
         return None if row is None else summary_from_dict(row.summary)
 
+    def pair_inputs(self) -> dict[str, tuple[int, bool, str | None, str | None]]:
+        """Per host, what its patch pairs were last advanced with: (package set, pending
+        reboot, bucket, owner). Read before an evaluation replaces the statuses."""
+        h = HostStatusRow
+        query = select(h.hostname, h.package_set_id, h.reboot_state, h.bucket, h.owner)
+        return {
+            name: (set_id, reboot == "pending_reboot", bucket, owner)
+            for name, set_id, reboot, bucket, owner in self._session.execute(query)
+        }
+
+    def all_exposures(self) -> dict[tuple[int, str], dict[str, Exposure] | None]:
+        """Every set's stored exposures (None: kept before they were), by (set, arch)."""
+        query = select(SetSummaryRow.package_set_id, SetSummaryRow.arch, SetSummaryRow.exposures)
+        return {
+            (set_id, arch): None if data is None else exposures_from_json(data)
+            for set_id, arch, data in self._session.execute(query)
+        }
+
     def exposures(self, set_id: int, arch: str) -> dict[str, Exposure] | None:
         """The set's stored exposures; None when it has no summary or one from before they
         were kept (the caller computes them then)."""

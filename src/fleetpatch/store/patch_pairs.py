@@ -20,6 +20,7 @@ from fleetpatch.store.tables import table_of
 from fleetpatch.store.tables_patching import PatchPairRow
 
 _BATCH = 5000
+_IN_LIMIT = 500  # more hosts than this: one scan filtered here beats a huge IN list
 _COLUMNS = tuple(PatchPair.__dataclass_fields__)
 
 
@@ -30,12 +31,16 @@ class PatchPairRepository:
     def by_host(self, hostnames: Collection[str] | None = None) -> dict[str, dict[str, PatchPair]]:
         """Hostname -> advisory id -> pair, for some hosts or all."""
         query = select(*(getattr(PatchPairRow, c) for c in _COLUMNS))
-        if hostnames is not None:
-            query = query.where(PatchPairRow.hostname.in_(sorted(hostnames)))
+        wanted = None if hostnames is None else set(hostnames)
+        if wanted is not None and len(wanted) <= _IN_LIMIT:
+            query = query.where(PatchPairRow.hostname.in_(sorted(wanted)))
+        elif wanted is not None and not wanted:
+            return {}
         out: dict[str, dict[str, PatchPair]] = {}
         for row in self._session.execute(query):
             pair = PatchPair(*row)
-            out.setdefault(pair.hostname, {})[pair.advisory_id] = pair
+            if wanted is None or pair.hostname in wanted:
+                out.setdefault(pair.hostname, {})[pair.advisory_id] = pair
         return out
 
     def pairs(
