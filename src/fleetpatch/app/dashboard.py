@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from fleetpatch.advisories.records import Finding
 from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.evaluate import Upstream, host_facts
+from fleetpatch.app.time_to_patch import TimeToPatch, time_to_patch
 from fleetpatch.errors import UnknownNameError
 from fleetpatch.exposure.facts import PackageFacts
 from fleetpatch.exposure.rollups import Rollup
@@ -65,6 +66,8 @@ class Overview:
     """Hosts some of whose packages could not be evaluated (they count as `unknown`)."""
     unevaluable_first: tuple[tuple[str, str], ...] = ()
     """The first of them by name, with the reason."""
+    time_to_patch: TimeToPatch | None = None
+    """From the stored patch pairs: fleet, per bucket and per owner, by severity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,7 @@ class BucketView:
     next_windows: tuple[Opening, ...]
     trend: tuple[HistoryPoint, ...]
     forecast: Forecast | None = None
+    time_to_patch: TimeToPatch | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +132,7 @@ def overview(
         evaluation,
         unevaluable=unevaluable,
         unevaluable_first=tuple(first),
+        time_to_patch=time_to_patch(store),
     )
 
 
@@ -164,6 +169,7 @@ def bucket_view(
         next_windows=tuple(windows_of(policy, bucket, now, NEXT_WINDOWS)),
         trend=tuple(trend),
         forecast=bucket_forecast(store, policy, name, now).forecast if forecast else None,
+        time_to_patch=time_to_patch(store, bucket=name),
     )
 
 
