@@ -8,7 +8,6 @@ updated in place, so a steady fleet costs one read and almost no writes.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -65,7 +64,7 @@ class PatchPairRepository:
 
     def write(self, new: Sequence[PatchPair], changed: Sequence[PatchPair]) -> None:
         table = table_of(PatchPairRow)
-        rows = [asdict(p) for p in new]
+        rows = [_row(p) for p in new]
         for start in range(0, len(rows), _BATCH):
             self._session.execute(insert(table), rows[start : start + _BATCH])
         if not changed:
@@ -82,7 +81,7 @@ class PatchPairRepository:
         )
         updates = [
             {
-                **{k: v for k, v in asdict(p).items() if k not in ("advisory_id", "hostname")},
+                **{k: v for k, v in _row(p).items() if k not in ("advisory_id", "hostname")},
                 "key_advisory": p.advisory_id,
                 "key_host": p.hostname,
             }
@@ -91,6 +90,12 @@ class PatchPairRepository:
         connection = self._session.connection()
         for start in range(0, len(updates), _BATCH):
             connection.execute(statement, updates[start : start + _BATCH])
+
+
+def _row(pair: PatchPair) -> dict[str, Any]:
+    # Not `dataclasses.asdict`: it deep-copies every datetime (measured: 9 s of 15 for the
+    # first evaluation of 3,000 hosts).
+    return {c: getattr(pair, c) for c in _COLUMNS}
 
 
 def exposures_to_json(exposures: Mapping[str, Exposure]) -> dict[str, Any]:
