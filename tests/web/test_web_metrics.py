@@ -20,7 +20,7 @@ from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.web.metrics import METRICS
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "grafana" / "fleetpatch.json"
-ALLOWED_LABELS = {"bucket", "owner", "state", "severity"}
+ALLOWED_LABELS = {"bucket", "owner", "state", "severity", "since"}
 
 
 def scrape(client: TestClient) -> dict[str, list[tuple[dict[str, str], float]]]:

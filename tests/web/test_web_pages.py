@@ -39,7 +39,7 @@ def test_overview_has_a_row_per_bucket_and_owner(client: TestClient) -> None:
     owners = re.findall(r'data-testid="owner-row" data-owner="([^"]+)"', html)
     assert {"platform", "dba", "infra", "colo-ops"} <= set(owners)
     assert f'data-testid="fleet-hosts">{HOSTS}<' in html
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 6  # three host trends, three time-to-patch trends
 
 
 @pytest.mark.parametrize("cell", COUNT_CELLS)

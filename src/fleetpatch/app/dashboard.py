@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from fleetpatch.advisories.records import Finding
 from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.evaluate import Upstream, host_facts
+from fleetpatch.app.time_to_patch import TimeToPatch, time_to_patch
 from fleetpatch.errors import UnknownNameError
 from fleetpatch.exposure.facts import PackageFacts
 from fleetpatch.exposure.rollups import Rollup
@@ -69,6 +70,8 @@ class Overview:
     """Days behind, 90th percentile over each bucket's hosts (the unclassified under None)."""
     p90_by_owner: Mapping[str | None, float] = field(default_factory=dict)
     fleet_p90: float = 0.0
+    time_to_patch: TimeToPatch | None = None
+    """From the stored patch pairs: fleet, per bucket and per owner, by severity."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +84,7 @@ class BucketView:
     trend: tuple[HistoryPoint, ...]
     forecast: Forecast | None = None
     days_behind_p90: float = 0.0
+    time_to_patch: TimeToPatch | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +161,7 @@ def overview(
         p90_by_bucket=p90_bucket,
         p90_by_owner=p90_owner,
         fleet_p90=fleet_p90,
+        time_to_patch=time_to_patch(store),
     )
 
 
@@ -199,6 +204,7 @@ def bucket_view(
         if forecast
         else None,
         days_behind_p90=p90,
+        time_to_patch=time_to_patch(store, bucket=name),
     )
 
 

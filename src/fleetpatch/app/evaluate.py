@@ -2,8 +2,9 @@
 
 `evaluate_fleet` loads what the store knows (current reports, package sets, distinct package
 versions, catalog, advisories), runs the pure evaluation (`fleetpatch.exposure`) and writes the
-derived rows in one transaction. `Upstream` holds the loaded catalog and advisory indexes so a
-long-running process (the server) loads them once and re-evaluates single hosts in milliseconds.
+derived rows in one transaction, patch pairs included (only the pairs that changed). `Upstream`
+holds the loaded catalog and advisory indexes so a long-running process (the server) loads them
+once and re-evaluates single hosts in milliseconds.
 """
 
 from __future__ import annotations
@@ -32,8 +33,16 @@ from fleetpatch.exposure.facts import (
     shadowed,
     shadowing,
 )
+from fleetpatch.exposure.patching import (
+    Exposure,
+    PatchPair,
+    advance_pairs,
+    fix_times,
+    published_times,
+    set_exposures,
+)
 from fleetpatch.exposure.rollups import Rollup
-from fleetpatch.exposure.sets import FactTable, summarise_set
+from fleetpatch.exposure.sets import FactTable, SetSummary, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
 from fleetpatch.policy.records import Policy
 from fleetpatch.store import HostRepository, PackageRepository, PackageVersion, Store
@@ -47,6 +56,8 @@ from fleetpatch.store.evaluations import (
     HistoryPoint,
 )
 from fleetpatch.store.fleet import FleetReader
+from fleetpatch.store.patch_pairs import PatchPairRepository, split_changes
+from fleetpatch.store.records import ReportHeader
 
 log = logging.getLogger(__name__)
 
@@ -156,16 +167,65 @@ def evaluate_fleet(
             seconds=0.0,
         )
         repo = EvaluationRepository(session)
+        before, exposed_before = repo.pair_inputs(), repo.all_exposures()
         evaluation_id = repo.add_evaluation(info)
         repo.replace_all(
-            result.hosts, refs, result.sets, evaluation_id=evaluation_id, evaluated_at=now
+            result.hosts,
+            refs,
+            result.sets,
+            evaluation_id=evaluation_id,
+            evaluated_at=now,
+            exposures=result.exposures,
         )
+        say("updating patch pairs")
+        moved = _moved(hosts, result, before, exposed_before)
+        opened, changed = update_pairs(PatchPairRepository(session), moved, only_these=True)
+        log.info("patch pairs: %d opened, %d changed", opened, changed)
         repo.record_history(history_points(result, now))
         seconds = time.perf_counter() - started
         repo.set_seconds(evaluation_id, seconds)
     info = replace(info, id=evaluation_id, seconds=seconds)
     log.info("evaluated %d hosts in %.2f s", len(hosts), seconds)
     return EvaluationSummary(info, result.fleet, result.by_bucket, result.by_owner)
+
+
+def _moved(
+    hosts: Sequence[ReportHeader],
+    result: FleetEvaluation,
+    before: Mapping[str, tuple[int, bool, str | None, str | None]],
+    exposed_before: Mapping[tuple[int, str], Mapping[str, Exposure] | None],
+) -> list[tuple[HostStatus, Mapping[str, Exposure]]]:
+    """The hosts whose pairs may change: those whose package set, reboot pending, bucket or owner
+    moved since their pairs were last advanced, or whose set's exposures did. Advancing is
+    idempotent, so for every other host it would write nothing: skipping them keeps a steady
+    fleet's evaluation from reading every pair."""
+    moved: list[tuple[HostStatus, Mapping[str, Exposure]]] = []
+    for h, s in zip(hosts, result.hosts, strict=True):
+        key = (h.package_set_id, h.arch)
+        exposures = result.exposures.get(key, {})
+        last = (h.package_set_id, s.reboot == "pending_reboot", s.bucket, s.owner)
+        if before.get(h.hostname) != last or exposed_before.get(key) != exposures:
+            moved.append((s, exposures))
+    return moved
+
+
+def update_pairs(
+    repo: PatchPairRepository,
+    evaluated: Sequence[tuple[HostStatus, Mapping[str, Exposure]]],
+    *,
+    only_these: bool = False,
+) -> tuple[int, int]:
+    """Open, close, reopen and follow the (advisory, host) pairs of the evaluated hosts; write
+    only what changed. Returns (opened, changed). A host not given keeps its pairs as they are.
+    `only_these` loads just these hosts' pairs instead of all."""
+    names = [s.hostname for s, _ in evaluated]
+    stored = repo.by_host(names if only_these else None)
+    changes: list[PatchPair] = []
+    for status, exposures in evaluated:
+        changes.extend(advance_pairs(status, exposures, stored.get(status.hostname, {})))
+    new, changed = split_changes(changes, stored)
+    repo.write(new, changed)
+    return len(new), len(changed)
 
 
 def _log_problems(statuses: Sequence[HostStatus]) -> None:
@@ -234,44 +294,54 @@ def evaluate_host_now(
         if header is None:
             raise NotFoundError(f"host {hostname!r} has no report")
         repo = EvaluationRepository(session)
-        summary = repo.summary(header.package_set_id, header.arch)
-        if summary is None:
-            members = FleetReader(session).set_members({header.package_set_id})
-            facts = _facts_for(
-                session, policy, members, header.arch, header.ecosystem, upstream, now
-            )
-            set_ids = members[header.package_set_id]
-            versions = PackageRepository(session).versions(set_ids)
-            bad = unevaluable(versions, set_ids)
-            clean = {vid: v for vid, v in versions.items() if vid not in bad}
-            table = FactTable.build(facts, header.arch, shadowing(clean))
-            summary = with_problem(summarise_set(set_ids, table), set_ids, bad, versions)
+        key = (header.package_set_id, header.arch)
+        summary = repo.summary(*key)
+        exposures = repo.exposures(*key) if summary is not None else None
+        if summary is None or exposures is None:
+            fresh, exposures = _summarise_one(session, policy, header, upstream, now)
             latest = repo.latest()
-            if latest is not None:
-                repo.add_summary(
-                    header.package_set_id, header.arch, summary, evaluation_id=latest.id
-                )
+            if summary is not None:
+                repo.save_exposures(*key, exposures)
+            elif latest is not None:
+                repo.add_summary(*key, fresh, evaluation_id=latest.id, exposures=exposures)
+            summary = summary or fresh
         status = evaluate_host(header, summary, policy=policy, now=now)
         refs = FleetReader(session).host_refs([hostname])
         repo.upsert_status(status, refs[hostname], now)
+        update_pairs(PatchPairRepository(session), [(status, exposures)], only_these=True)
         return status
 
 
-def _facts_for(
+def _summarise_one(
     session: Session,
     policy: Policy,
-    members: Mapping[int, Sequence[int]],
-    arch: str,
-    ecosystem: str,
+    header: ReportHeader,
     upstream: Upstream | None,
     now: datetime,
-) -> dict[tuple[str, int], PackageFacts]:
-    ids = {vid for ms in members.values() for vid in ms}
-    versions = PackageRepository(session).versions(ids)
-    ids -= unevaluable(versions, ids).keys()  # left out: see fleetpatch.exposure.evaluate
-    upstream = upstream or load_upstream(session, [ecosystem], versions.values())
+) -> tuple[SetSummary, dict[str, Exposure]]:
+    """Tier 2 and the exposures of one host's (set, arch), from its members' facts."""
+    members = FleetReader(session).set_members({header.package_set_id})
+    set_ids = members[header.package_set_id]
+    versions = PackageRepository(session).versions(set_ids)
+    bad = unevaluable(versions, set_ids)
+    clean = {vid: v for vid, v in versions.items() if vid not in bad}
+    ids = set(clean)
+    upstream = upstream or load_upstream(session, [header.ecosystem], versions.values())
     sources = upstream.sources(policy, _package_names(versions.values()), now)
-    return package_facts({arch: ids}, versions, sources=sources, now=now)
+    facts = package_facts({header.arch: ids}, versions, sources=sources, now=now)
+    shadows = shadowing(clean)
+    table = FactTable.build(facts, header.arch, shadows)
+    summary = with_problem(summarise_set(set_ids, table), set_ids, bad, versions)
+    key = (header.package_set_id, header.arch)
+    exposures = set_exposures(
+        [key],
+        {header.package_set_id: ids},
+        facts,
+        shadows=shadows,
+        published=published_times(sources.advisories),
+        fix_time=fix_times(versions, sources.catalog, sources.suites_for),
+    )
+    return summary, exposures[key]
 
 
 PackageRows = list[tuple[PackageVersion, PackageFacts]]

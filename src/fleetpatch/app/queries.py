@@ -7,7 +7,7 @@ that the CLI renders as table/JSON/CSV and the web layer as pages and JSON.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -16,6 +16,7 @@ from fleetpatch.advisories.index import AdvisoryIndex, build_index
 from fleetpatch.advisories.match import match
 from fleetpatch.advisories.records import LEVELS, Advisory, Finding
 from fleetpatch.app.evaluate import PackageRows, Upstream, host_facts, load_upstream
+from fleetpatch.app.time_to_patch import CvePatching, cve_patching, per_host
 from fleetpatch.errors import UnknownNameError, VersionError
 from fleetpatch.exposure.drift import CanonicalLevel, canonical_levels
 from fleetpatch.exposure.evaluate import unevaluable
@@ -177,6 +178,8 @@ class CveReport:
     disclosed_at: datetime | None = None
     fleet_patched_at: datetime | None = None
     owners_to_act: tuple[str, ...] = field(default_factory=tuple)
+    patching: CvePatching | None = None
+    """From the stored patch pairs: the burn-down and the time each bucket took."""
 
     @property
     def hours_to_fleet_patched(self) -> float | None:
@@ -186,7 +189,12 @@ class CveReport:
 
 
 def cve_report(store: Store, policy: Policy, ident: str, *, now: datetime) -> CveReport:
-    """Hosts affected by a CVE or advisory id, grouped by bucket and owner, with time to patch."""
+    """Hosts affected by a CVE or advisory id, grouped by bucket and owner, with time to patch.
+
+    Who is affected now is matched from the current reports; when each host was first affected
+    and when it was patched come from the patch pairs evaluation keeps (no report history is
+    read). `patched_hosts` counts hosts with pairs, all patched; `fleet_patched_at` is the last
+    host's `patched_at` once no host is affected and every pair is patched."""
     with store.session() as session:
         repo = AdvisoryRepository(session)
         advisories = repo.by_id_or_alias(ident)
@@ -205,12 +213,14 @@ def cve_report(store: Store, policy: Policy, ident: str, *, now: datetime) -> Cv
             sid: vids for sid, ids in members.items() if (vids := sorted(findings.keys() & ids))
         }
         hosts = fleet.current_headers(affected_sets)
-        timelines = fleet.timelines(affected_sets)
     by_id = {v.id: v for v in versions}
-    first_seen, patched_at = _time_to_patch(timelines, affected_sets)
-    groups = _group(policy, hosts, affected_sets, findings, by_id, first_seen)
     disclosed = min((a.published for a in advisories if a.published), default=None)
-    everyone_patched = not hosts and bool(patched_at)
+    patching = cve_patching(store, [a.id for a in advisories], disclosed)
+    stored = per_host(patching.pairs)
+    first_seen = {p.hostname: p.affected_since for p in stored}
+    patched_at = [p.patched_at for p in stored if p.patched_at is not None]
+    groups = _group(policy, hosts, affected_sets, findings, by_id, first_seen)
+    everyone_patched = not hosts and bool(stored) and len(patched_at) == len(stored)
     return CveReport(
         query=ident,
         advisories=tuple(advisories),
@@ -219,7 +229,8 @@ def cve_report(store: Store, policy: Policy, ident: str, *, now: datetime) -> Cv
         fixed_versions=_fixed_versions(findings),
         patched_hosts=len(patched_at),
         disclosed_at=disclosed,
-        fleet_patched_at=max(patched_at.values()) if everyone_patched else None,
+        fleet_patched_at=max(patched_at) if everyone_patched else None,
+        patching=patching,
         owners_to_act=tuple(sorted({g.owner or "(unowned)" for g in groups})),
     )
 
@@ -240,29 +251,6 @@ def _affected_versions(
         if hits:
             found[v.id] = hits
     return found
-
-
-def _time_to_patch(
-    timelines: Mapping[str, Sequence[ReportHeader]], affected: Collection[int]
-) -> tuple[dict[str, datetime], dict[str, datetime]]:
-    """Per host: when first seen affected, and when first seen patched *and running* after."""
-    first: dict[str, datetime] = {}
-    patched: dict[str, datetime] = {}
-    for hostname, reports in timelines.items():
-        done: datetime | None = None
-        for report in reports:
-            if report.package_set_id in affected:
-                first.setdefault(hostname, report.collected_at)
-                done = None
-            elif (
-                hostname in first
-                and done is None
-                and reboot_status(report).state != "pending_reboot"
-            ):
-                done = report.collected_at
-        if done is not None:
-            patched[hostname] = done
-    return first, patched
 
 
 def _group(

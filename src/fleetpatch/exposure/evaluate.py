@@ -9,6 +9,9 @@ Evaluation is the hot path, so it works in three tiers and never per host × pac
 3. **Hosts**: the set's summary plus what only the host knows (reboot evidence, report age, uptime)
    and its bucket's SLAs. Rollups by bucket and owner are sums over tier 3.
 
+Beside tier 2, each (set, arch) gets its exposures: the advisories its hosts are affected by, for
+the (advisory, host) patch pairs evaluation keeps (`fleetpatch.exposure.patching`).
+
 Every state is derived here from the latest evidence at `now`; nothing is latched.
 
 One bad input never stops the rest: a stored version its ecosystem's scheme rejects (from before
@@ -20,12 +23,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from fleetpatch.errors import InputError
 from fleetpatch.exposure.facts import PackageFacts, Sources, package_facts, shadowing
 from fleetpatch.exposure.inputs import HostInput, VersionInput
+from fleetpatch.exposure.patching import Exposure, fix_times, published_times, set_exposures
 from fleetpatch.exposure.rollups import Rollup, rollup, total
 from fleetpatch.exposure.sets import FactTable, SetSummary, summarise_set
 from fleetpatch.exposure.status import HostStatus, evaluate_host
@@ -43,6 +47,8 @@ class FleetEvaluation:
     by_owner: tuple[Rollup, ...]
     sets: Mapping[SetKey, SetSummary]
     facts: Mapping[tuple[str, int], PackageFacts]
+    exposures: Mapping[SetKey, Mapping[str, Exposure]] = field(default_factory=dict)
+    """Per (set, arch): the advisories its hosts are affected by (see `patching`)."""
 
 
 def evaluate_fleet(
@@ -80,6 +86,14 @@ def evaluate_fleet(
         by_owner=rollup(statuses, lambda s: s.owner),
         sets=summaries,
         facts=facts,
+        exposures=set_exposures(
+            wanted,
+            sets,
+            facts,
+            shadows=shadows,
+            published=published_times(sources.advisories),
+            fix_time=fix_times(versions, sources.catalog, sources.suites_for),
+        ),
     )
 
 

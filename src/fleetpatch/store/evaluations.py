@@ -17,9 +17,11 @@ from sqlalchemy import Select, case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from fleetpatch.advisories.records import LEVELS
+from fleetpatch.exposure.patching import Exposure
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.sets import SetSummary
 from fleetpatch.exposure.status import HostStatus
+from fleetpatch.store.patch_pairs import exposures_from_json, exposures_to_json
 from fleetpatch.store.tables import table_of
 from fleetpatch.store.tables_eval import (
     EvaluationRow,
@@ -92,8 +94,10 @@ class EvaluationRepository:
         *,
         evaluation_id: int,
         evaluated_at: datetime,
+        exposures: Mapping[tuple[int, str], Mapping[str, Exposure]] | None = None,
     ) -> None:
-        """Swap in a whole evaluation: every host's status and every set summary."""
+        """Swap in a whole evaluation: every host's status and every set summary (with the
+        set's exposures, when given)."""
         self._session.execute(delete(HostStatusRow))
         self._session.execute(delete(SetSummaryRow))
         rows = [_status_row(s, refs[s.hostname], evaluated_at) for s in statuses]
@@ -104,6 +108,9 @@ class EvaluationRepository:
                 "arch": arch,
                 "evaluation_id": evaluation_id,
                 "summary": summary_to_dict(summary),
+                "exposures": None
+                if exposures is None or (set_id, arch) not in exposures
+                else exposures_to_json(exposures[(set_id, arch)]),
             }
             for (set_id, arch), summary in summaries.items()
         ]
@@ -122,7 +129,13 @@ class EvaluationRepository:
         )
 
     def add_summary(
-        self, set_id: int, arch: str, summary: SetSummary, *, evaluation_id: int
+        self,
+        set_id: int,
+        arch: str,
+        summary: SetSummary,
+        *,
+        evaluation_id: int,
+        exposures: Mapping[str, Exposure] | None = None,
     ) -> None:
         self._session.execute(
             insert(SetSummaryRow).values(
@@ -130,8 +143,15 @@ class EvaluationRepository:
                 arch=arch,
                 evaluation_id=evaluation_id,
                 summary=summary_to_dict(summary),
+                exposures=None if exposures is None else exposures_to_json(exposures),
             )
         )
+
+    def save_exposures(self, set_id: int, arch: str, exposures: Mapping[str, Exposure]) -> None:
+        """Keep a set's exposures beside its summary (one summarised before they were kept)."""
+        row = self._session.get(SetSummaryRow, (set_id, arch))
+        if row is not None:
+            row.exposures = exposures_to_json(exposures)
 
     def record_history(self, points: Iterable[HistoryPoint]) -> None:
         """Upsert the day's points: the last evaluation of a day is that day's figure."""
@@ -167,6 +187,32 @@ class EvaluationRepository:
     def summary(self, set_id: int, arch: str) -> SetSummary | None:
         row = self._session.get(SetSummaryRow, (set_id, arch))
         return None if row is None else summary_from_dict(row.summary)
+
+    def pair_inputs(self) -> dict[str, tuple[int, bool, str | None, str | None]]:
+        """Per host, what its patch pairs were last advanced with: (package set, pending
+        reboot, bucket, owner). Read before an evaluation replaces the statuses."""
+        h = HostStatusRow
+        query = select(h.hostname, h.package_set_id, h.reboot_state, h.bucket, h.owner)
+        return {
+            name: (set_id, reboot == "pending_reboot", bucket, owner)
+            for name, set_id, reboot, bucket, owner in self._session.execute(query)
+        }
+
+    def all_exposures(self) -> dict[tuple[int, str], dict[str, Exposure] | None]:
+        """Every set's stored exposures (None: kept before they were), by (set, arch)."""
+        query = select(SetSummaryRow.package_set_id, SetSummaryRow.arch, SetSummaryRow.exposures)
+        return {
+            (set_id, arch): None if data is None else exposures_from_json(data)
+            for set_id, arch, data in self._session.execute(query)
+        }
+
+    def exposures(self, set_id: int, arch: str) -> dict[str, Exposure] | None:
+        """The set's stored exposures; None when it has no summary or one from before they
+        were kept (the caller computes them then)."""
+        row = self._session.get(SetSummaryRow, (set_id, arch))
+        if row is None or row.exposures is None:
+            return None
+        return exposures_from_json(row.exposures)
 
     def problems(self, limit: int = 10) -> tuple[int, list[tuple[str, str]]]:
         """Hosts that could not be wholly evaluated: how many, and the first `limit` of them

@@ -40,6 +40,9 @@ class SetSummaryRow(Base):
     arch: Mapped[str] = mapped_column(String(32), primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(ForeignKey("evaluations.id"), index=True)
     summary: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Advisory id -> [severity, published, fix_available_at] (ISO times or null): the set's
+    # exposures, so a new report on this set updates its patch pairs without the advisories.
+    exposures: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 FIGURE_COLUMNS = (

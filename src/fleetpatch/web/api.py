@@ -41,6 +41,9 @@ def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
         owners=[schemas.rollup_out(o) for o in view.owners],
         trend=schemas.trend_out(view.trend),
         evaluation=schemas.evaluation_out(view.evaluation),
+        time_to_patch=None
+        if view.time_to_patch is None
+        else schemas.time_to_patch_out(view.time_to_patch),
     )
 
 
@@ -76,6 +79,9 @@ def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -
         by_update_state=view.by_update_state,
         trend=schemas.trend_out(view.trend),
         forecast=schemas.forecast_out(view.forecast),
+        time_to_patch=None
+        if view.time_to_patch is None
+        else schemas.time_to_patch_out(view.time_to_patch),
     )
 
 

@@ -4,7 +4,8 @@ The collector reads the rollups (one aggregate scan of `host_status`) when Prome
 the figures are as current as the last evaluation or ingested report, and nothing is kept in
 process memory between scrapes. Labels are bounded: `bucket` and `owner` (from the policy; an
 unclassified host has both empty), `state` (the four update states) and `severity` (the advisory
-levels). Never a host or an advisory as a label. Durations are in seconds, Prometheus's base
+levels), and for time to patch `since` (`disclosure` | `fix`). Never a host or an advisory as a
+label. Durations are in seconds, Prometheus's base
 unit, so `promtool check metrics` has nothing to report. `METRICS` lists every exported name; the
 Grafana dashboard and docs/metrics.md use exactly these.
 """
@@ -16,7 +17,9 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from fleetpatch.app.time_to_patch import metric_figures
 from fleetpatch.exposure.rollups import Rollup
+from fleetpatch.exposure.time_to_patch import ALL
 from fleetpatch.policy.records import Policy
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
@@ -60,6 +63,9 @@ METRICS: tuple[str, ...] = (
     "fleetpatch_hosts_affected",
     "fleetpatch_last_evaluation_timestamp_seconds",
     "fleetpatch_last_evaluation_duration_seconds",
+    "fleetpatch_time_to_patch_p50_seconds",
+    "fleetpatch_time_to_patch_p90_seconds",
+    "fleetpatch_exposure_oldest_seconds",
 )
 
 
@@ -100,6 +106,7 @@ class FleetCollector(Collector):
             took.add_metric([], latest.seconds)
         yield stamp
         yield took
+        yield from time_to_patch_gauges(self._store)
 
     def _labels(self, bucket: str | None) -> list[str]:
         found = self._policy.bucket(bucket) if bucket else None
@@ -119,6 +126,46 @@ class FleetCollector(Collector):
         for (bucket, value), count in counts.items():
             family.add_metric([*self._labels(bucket), value], count)
         return family
+
+
+def time_to_patch_gauges(store: Store) -> Iterator[GaugeMetricFamily]:
+    """Time to patch (p50, p90; `since` disclosure or fix) over the pairs patched in the 90 days
+    ending at the newest evaluation, and the oldest open exposure, per bucket, owner and severity
+    (the stored pair's; `all` is left to the pages, a percentile does not add up). A series is
+    absent when it has no pairs to measure."""
+    _, groups = metric_figures(store)
+    p50 = GaugeMetricFamily(
+        "fleetpatch_time_to_patch_p50_seconds",
+        "Median time from disclosure (or fix) to patched and running, last 90 days.",
+        labels=["bucket", "owner", "severity", "since"],
+    )
+    p90 = GaugeMetricFamily(
+        "fleetpatch_time_to_patch_p90_seconds",
+        "90th percentile time from disclosure (or fix) to patched and running, last 90 days.",
+        labels=["bucket", "owner", "severity", "since"],
+    )
+    oldest = GaugeMetricFamily(
+        "fleetpatch_exposure_oldest_seconds",
+        "Longest time an open (advisory, host) pair has been exposed since disclosure.",
+        labels=["bucket", "owner", "severity"],
+    )
+    for (bucket, owner), rows in sorted(groups.items(), key=lambda kv: str(kv[0])):
+        for f in rows:
+            if f.severity == ALL:
+                continue
+            labels = [bucket or "", owner or "", f.severity]
+            for since, mid, high in (
+                ("disclosure", f.p50_days, f.p90_days),
+                ("fix", f.fix_p50_days, f.fix_p90_days),
+            ):
+                if mid is not None and high is not None:
+                    p50.add_metric([*labels, since], mid * _SECONDS_PER_DAY)
+                    p90.add_metric([*labels, since], high * _SECONDS_PER_DAY)
+            if f.exposed_oldest_days is not None:
+                oldest.add_metric(labels, f.exposed_oldest_days * _SECONDS_PER_DAY)
+    yield p50
+    yield p90
+    yield oldest
 
 
 def fleet_registry(store: Store, policy: Policy) -> CollectorRegistry:

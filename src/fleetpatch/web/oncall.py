@@ -13,6 +13,7 @@ from fleetpatch.app.cadence import calendar_feed
 from fleetpatch.app.queries import cve_report
 from fleetpatch.app.tokens import Caller
 from fleetpatch.web.auth import reader
+from fleetpatch.web.charts import Series, line_chart
 from fleetpatch.web.context import context_of
 from fleetpatch.web.pages import render
 from fleetpatch.web.schemas_queries import CveOut, DriftOut, cve_out, drift_out
@@ -42,7 +43,11 @@ def get_drift(request: Request, _: Reader, package: str = "") -> list[DriftOut]:
 def cve_page(request: Request, _: Reader, q: str = "") -> HTMLResponse:
     context = context_of(request)
     report = cve_report(context.store, context.policy, q, now=context.clock()) if q else None
-    return render(request, "cve.html", query=q, report=report)
+    chart = ""
+    if report is not None and report.patching is not None:
+        points = tuple((day, float(n)) for day, n in report.patching.burn_down)
+        chart = line_chart(Series("Hosts affected", points, "cve-burn-down"))
+    return render(request, "cve.html", query=q, report=report, burn_down=chart)
 
 
 @pages.get("/packages", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app import dashboard
+from fleetpatch.app.time_to_patch import TimeToPatch
 from fleetpatch.app.tokens import Caller, authenticate
 from fleetpatch.store.evaluations import HistoryPoint
 from fleetpatch.store.status_queries import STATES
@@ -66,7 +67,8 @@ def overview_page(request: Request, _: Reader) -> HTMLResponse:
     view = dashboard.overview(
         context.store, context.policy, now=context.clock(), breakdown=context.figures()
     )
-    return render(request, "overview.html", view=view, charts=trend_charts(view.trend, "fleet"))
+    charts = trend_charts(view.trend, "fleet") + ttp_charts(view.time_to_patch, "fleet")
+    return render(request, "overview.html", view=view, charts=charts)
 
 
 @router.get("/buckets/{name}", response_class=HTMLResponse)
@@ -85,7 +87,8 @@ def bucket_page(
         forecast=forecast,
         forecaster=context.forecast,
     )
-    return render(request, "bucket.html", view=view, charts=trend_charts(view.trend, "bucket"))
+    charts = trend_charts(view.trend, "bucket") + ttp_charts(view.time_to_patch, "bucket")
+    return render(request, "bucket.html", view=view, charts=charts)
 
 
 @router.get("/hosts", response_class=HTMLResponse)
@@ -179,6 +182,22 @@ def trend_charts(
         series("Mean days behind upstream", "trend-days-behind", "days_behind_mean"),
         series("Hosts affected by critical/high", "trend-critical-high", "critical_or_high"),
         series("Hosts pending reboot", "trend-pending-reboot", "pending_reboot"),
+    ]
+
+
+def ttp_charts(figures: TimeToPatch | None, scope: str) -> list[tuple[str, str]]:
+    """(title, SVG) of the time-to-patch trend: p50 and p90 of the pairs patched in the trailing
+    week, and the share of pairs patched, per day."""
+    points = figures.trend if figures is not None else ()
+
+    def series(title: str, test_id: str, field: str) -> tuple[str, str]:
+        values = tuple((p.day, float(v)) for p in points if (v := getattr(p, field)) is not None)
+        return title, line_chart(Series(title, values, f"{scope}-{test_id}"))
+
+    return [
+        series("Time to patch p50, days (trailing 7 days)", "trend-ttp-p50", "p50_days"),
+        series("Time to patch p90, days (trailing 7 days)", "trend-ttp-p90", "p90_days"),
+        series("% of (advisory, host) pairs patched", "trend-ttp-patched", "patched_pct"),
     ]
 
 

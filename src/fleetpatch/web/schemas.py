@@ -6,13 +6,17 @@ place that knows how a record becomes JSON; times are ISO 8601 UTC.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import asdict
 from datetime import date, datetime
 
 from pydantic import BaseModel
 
 from fleetpatch.app.dashboard import BucketLine, HostView, PackageLine
+from fleetpatch.app.time_to_patch import TimeToPatch
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
+from fleetpatch.exposure.time_to_patch import PatchFigures
 from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.schedule.windows import Opening
 from fleetpatch.store import ReportHeader
@@ -76,12 +80,63 @@ class EvaluationOut(BaseModel):
     seconds: float
 
 
+class PatchFiguresOut(BaseModel):
+    """Time to patch at one severity (or `all`), in days: p50/p90 over the pairs patched in
+    the 90 days ending at `TimeToPatchOut.end`, since disclosure and since the fix was
+    available; open pairs as exposure since disclosure (oldest, median)."""
+
+    severity: str
+    patched: int
+    p50_days: float | None
+    p90_days: float | None
+    fix_p50_days: float | None
+    fix_p90_days: float | None
+    open: int
+    exposed_oldest_days: float | None
+    exposed_median_days: float | None
+
+
+class PatchGroupOut(BaseModel):
+    key: str | None
+    figures: list[PatchFiguresOut]
+
+
+class PatchTrendOut(BaseModel):
+    day: date
+    patched: int
+    p50_days: float | None
+    p90_days: float | None
+    patched_pct: float
+
+
+class TimeToPatchOut(BaseModel):
+    end: datetime | None
+    fleet: list[PatchFiguresOut]
+    by_bucket: list[PatchGroupOut]
+    by_owner: list[PatchGroupOut]
+    trend: list[PatchTrendOut]
+
+
+def time_to_patch_out(t: TimeToPatch) -> TimeToPatchOut:
+    def rows(found: Sequence[PatchFigures]) -> list[PatchFiguresOut]:
+        return [PatchFiguresOut(**asdict(f)) for f in found]
+
+    return TimeToPatchOut(
+        end=t.end,
+        fleet=rows(t.fleet),
+        by_bucket=[PatchGroupOut(key=g.key, figures=rows(g.rows)) for g in t.by_bucket],
+        by_owner=[PatchGroupOut(key=g.key, figures=rows(g.rows)) for g in t.by_owner],
+        trend=[PatchTrendOut(**asdict(p)) for p in t.trend],
+    )
+
+
 class OverviewOut(BaseModel):
     fleet: RollupOut
     buckets: list[BucketLineOut]
     owners: list[RollupOut]
     trend: list[TrendPointOut]
     evaluation: EvaluationOut | None
+    time_to_patch: TimeToPatchOut | None = None
 
 
 class ContactsOut(BaseModel):
@@ -114,6 +169,7 @@ class BucketOut(BaseModel):
     trend: list[TrendPointOut]
     forecast: ForecastOut | None = None
     days_behind_p90: float = 0.0  # over the bucket's hosts, to the whole day
+    time_to_patch: TimeToPatchOut | None = None
 
 
 class HostStatusOut(BaseModel):
