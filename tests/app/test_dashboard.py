@@ -91,7 +91,7 @@ def test_pages_cover_every_host_once_in_order(
         offset += 8
     assert len({s.hostname for s in seen}) == len(seen) == HOSTS
     key: Callable[[HostStatus], Any] = {
-        "days_behind": lambda s: s.days_behind_mean,
+        "days_behind": lambda s: s.days_behind,  # the host's oldest missing update
         "uptime": lambda s: -1.0 if s.uptime_days is None else s.uptime_days,
         "severity": lambda s: (
             -("critical", "high", "medium", "low", "unknown", None).index(s.worst_severity)
@@ -120,6 +120,7 @@ def test_state_filters_agree_with_the_statuses(fleet: Store, state: str) -> None
         "affected": lambda s: s.security != "not_affected",
         "fix_available": lambda s: s.security == "affected_fix_available",
         "pending_reboot": lambda s: s.reboot == "pending_reboot",
+        "security_pending": lambda s: s.summary.security_updates > 0,
         "stale": lambda s: s.freshness == "stale",
         "uptime_over_limit": lambda s: s.uptime_over_limit,
         "drifted": lambda s: s.drifted,

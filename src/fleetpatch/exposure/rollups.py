@@ -37,6 +37,9 @@ class Rollup:
     package_instances: int = 0
     days_behind_max: float = 0.0
     host_days_sum: float = 0.0
+    security_pending: int = 0
+    """Hosts with an update from a security suite, or fixing an advisory, waiting: counted with
+    or without imported advisories (a Debian security suite says so by itself)."""
 
     @property
     def days_behind_mean(self) -> float:
@@ -77,6 +80,7 @@ class _Acc:
     package_instances: int = 0
     days_behind_max: float = 0.0
     host_days_sum: float = 0.0
+    security_pending: int = 0
 
     def freeze(self, key: str | None) -> Rollup:
         return Rollup(key, *(getattr(self, f.name) for f in fields(self)))
@@ -99,6 +103,7 @@ class _Acc:
         self.package_instances += s.summary.known
         self.days_behind_max = max(self.days_behind_max, s.summary.days_behind_max)
         self.host_days_sum += s.days_behind
+        self.security_pending += s.summary.security_updates > 0
 
 
 def rollup(

@@ -304,12 +304,13 @@ def rollup_columns() -> list[Any]:
         func.coalesce(func.sum(h.package_instances), 0),
         func.coalesce(func.max(h.days_behind_max), 0.0),
         func.coalesce(func.sum(h.days_behind_max), 0.0),
+        _count(h.security_updates > 0),
     ]
 
 
 def rollup_from_values(key: str | None, values: Sequence[Any]) -> Rollup:
     (hosts, patched, current, crit, affected, pending, stale, over, max_up, drifted, uncl,
-     breaches, days_sum, instances, days_max, host_days) = values  # fmt: skip
+     breaches, days_sum, instances, days_max, host_days, security) = values  # fmt: skip
     return Rollup(
         key=key,
         hosts=int(hosts),
@@ -328,6 +329,7 @@ def rollup_from_values(key: str | None, values: Sequence[Any]) -> Rollup:
         package_instances=int(instances),
         days_behind_max=float(days_max),
         host_days_sum=float(host_days),
+        security_pending=int(security),
     )
 
 

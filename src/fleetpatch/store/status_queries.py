@@ -51,6 +51,7 @@ STATES: Mapping[str, ColumnElement[bool]] = {
     "affected": H.security_state != "not_affected",
     "fix_available": H.security_state == "affected_fix_available",
     "pending_reboot": H.reboot_state == "pending_reboot",
+    "security_pending": H.security_updates > 0,
     "stale": H.freshness == "stale",
     "uptime_over_limit": H.uptime_over_limit.is_(True),
     "drifted": H.drifted > 0,

@@ -61,6 +61,7 @@ FIGURE_COLUMNS = (
     "days_behind_sum",
     "package_instances",
     "days_behind_max",
+    "security_updates",
 )
 
 

@@ -47,6 +47,7 @@ class RollupOut(BaseModel):
     days_behind_mean: float  # over hosts, each host's oldest missing update
     days_behind_max: float
     days_behind_package_mean: float  # secondary: over package instances
+    security_pending: int  # hosts with a security update waiting (suite or advisory)
 
 
 class WindowOut(BaseModel):
@@ -284,6 +285,7 @@ def rollup_fields(r: Rollup) -> dict[str, object]:
         "days_behind_mean": round(r.days_behind_mean, 2),
         "days_behind_max": round(r.days_behind_max, 2),
         "days_behind_package_mean": round(r.days_behind_package_mean, 2),
+        "security_pending": r.security_pending,
     }
 
 
