@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import lzma
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,10 @@ def write_files(folder: Path, files: dict[str, bytes]) -> Path:
     for name, content in files.items():
         (folder / name).write_bytes(content)
     return folder
+
+
+def write_zip(path: Path, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, content in files.items():
+            archive.writestr(name, content)
+    return path

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from fuzz_support import FUZZ
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from input_mutations import apt_lists, dsa_list, osv_files, policies, write_files
+from input_mutations import apt_lists, dsa_list, osv_files, policies, write_files, write_zip
 
 from fleetpatch.cli.main import cli
 from fleetpatch.store import open_store
@@ -62,13 +62,20 @@ def assert_clean(result: Result) -> None:
 
 
 @CLI
-@given(files=st.lists(osv_files(), min_size=1, max_size=3), dsa=st.none() | dsa_list())
+@given(
+    files=st.lists(osv_files(), min_size=1, max_size=3),
+    dsa=st.none() | dsa_list(),
+    zipped=st.booleans(),
+)
 def test_advisories_import_of_mutated_records(
-    empty_db: Path, files: list[tuple[str, bytes]], dsa: bytes | None
+    empty_db: Path, files: list[tuple[str, bytes]], dsa: bytes | None, zipped: bool
 ) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_files(Path(tmp) / "osv", {f"{i}-{n}": c for i, (n, c) in enumerate(files)})
-        args = [str(folder)]
+        named = {f"{i}-{n}": c for i, (n, c) in enumerate(files)}
+        if zipped:  # the OSV bulk export's form
+            args = [str(write_zip(Path(tmp) / "all.zip", named))]
+        else:
+            args = [str(write_files(Path(tmp) / "osv", named))]
         if dsa is not None:
             args.append(str(write_files(Path(tmp) / "DSA", {"list": dsa}) / "list"))
         assert_clean(invoke("--db", fresh_db(empty_db, tmp), "advisories", "import", *args))

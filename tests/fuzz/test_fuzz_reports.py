@@ -26,11 +26,11 @@ def packages_of(reports: list[Any]) -> list[dict[str, Any]]:
     """The first package of each well-formed report, with its ecosystem, for the drift views."""
     out = []
     for report in reports:
-        packages = report.get("packages") if isinstance(report, dict) else None
-        if isinstance(packages, list):
-            for p in packages[:1]:
-                if isinstance(p, dict) and isinstance(p.get("name"), str):
-                    out.append({**p, "version": str(p.get("version")), "eco": report["ecosystem"]})
+        packages, ecosystem = report.get("packages"), report.get("ecosystem")
+        if isinstance(packages, list) and packages and isinstance(ecosystem, str):
+            first = packages[0]
+            if isinstance(first, dict) and isinstance(first.get("name"), str):
+                out.append({**first, "version": str(first.get("version")), "eco": ecosystem})
     return out
 
 
