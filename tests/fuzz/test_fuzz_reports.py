@@ -14,10 +14,11 @@ from fuzz_checks import check_rejection, digest, host_pages
 from fuzz_support import FUZZ, Served, bearer
 from hypothesis import given
 from hypothesis import strategies as st
-from report_strategies import NOW, REPORTS
+from report_strategies import HAND_WRITTEN, NOW, REPORTS
 
 from fleetpatch.app.evaluate import evaluate_fleet
 from fleetpatch.app.ingest import Source, ingest
+from fleetpatch.inventory.schema import MAX_PACKAGES
 
 HOSTNAME = re.compile(r"[A-Za-z0-9._-]{1,253}")
 
@@ -94,3 +95,17 @@ def test_an_ingested_batch_keeps_the_good_and_writes_nothing_of_the_bad(
         )
     else:
         assert digest(served.store) == before
+
+
+def test_one_package_over_the_limit_is_one_line_and_writes_nothing(served: Served) -> None:
+    """The huge-count case Hypothesis draws too rarely to rely on: 50,001 packages."""
+    report = {**HAND_WRITTEN, "hostname": "fz-huge"}
+    first = HAND_WRITTEN["packages"][0]
+    report["packages"] = [{**first, "name": f"p{i}"} for i in range(MAX_PACKAGES + 1)]
+    before = digest(served.store)
+    summary = ingest(served.store, [Source.from_bytes("huge", orjson.dumps(report))], now=NOW)
+    assert [str(r) for r in summary.rejected] == [
+        "huge:1: packages: List should have at most 50000 items after validation, not 50001"
+    ]
+    check_rejection(str(summary.rejected[0]))
+    assert digest(served.store) == before
