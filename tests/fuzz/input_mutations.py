@@ -65,7 +65,8 @@ def mutated_document(draw: st.DrawFn, document: Any, values: list[Any]) -> Any:
         elif action == "double" and isinstance(parent[last], list):
             parent[last] = parent[last] * 2
         else:
-            parent[last] = draw(st.sampled_from(values))
+            # A copy: a later mutation may reach inside it, and `values` must stay as it was.
+            parent[last] = copy.deepcopy(draw(st.sampled_from(values)))
     return doc
 
 
