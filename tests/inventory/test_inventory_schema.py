@@ -191,3 +191,22 @@ def test_published_json_schema_is_strict() -> None:
     for name in ("OsDict", "KernelDict", "RebootDict", "ImageDict"):
         assert schema["$defs"][name]["additionalProperties"] is False
     assert set(full_report()) == set(schema["properties"])
+
+
+@pytest.mark.parametrize("field", ["collected_at", "boot_time", "reboot_required.since"])
+@pytest.mark.parametrize("value", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+14:00"])
+def test_fuzz_case_edge_time_with_an_offset_is_one_line_not_an_overflow(
+    field: str, value: str
+) -> None:
+    """Found by tests/fuzz: in UTC these leave datetime's range; ingest raised OverflowError and
+    `POST /api/v1/reports` answered 500."""
+    data = full_report()
+    parent = data["reboot_required"] if field.startswith("reboot") else data
+    parent[field.rsplit(".", 1)[-1]] = value
+    for parse in (parse_report, lambda d: parse_report_json(json.dumps(d))):
+        with pytest.raises(ReportError) as caught:
+            parse(data)
+        assert (
+            str(caught.value)
+            == f"{field}: Value error, date-time out of range once converted to UTC"
+        )

@@ -323,3 +323,20 @@ def test_yaml_nested_ten_thousand_deep_is_one_line_not_a_traceback() -> None:
     block = "a:\n" + "".join("  " * i + "k:\n" for i in range(1, 100)) + "  " * 100 + "v\n"
     found = problems(block)
     assert any(p.endswith("nested deeper than 64 levels") for p in found)
+
+
+def test_fuzz_case_a_5000_character_value_is_cut_in_its_problem_line() -> None:
+    """Found by tests/fuzz: `version: xxx…` (5,000 x) came back as a 5,000-character line, and a
+    megabyte value would have been a megabyte of stderr."""
+    (line,) = problems("version: " + "x" * 5000 + "\n" + BASE)
+    assert line.startswith("fleet.yaml:1: version: expected 1, got 'xxx")
+    assert line.endswith("... (5018 characters)")
+    assert len(line) < 400
+
+
+def test_fuzz_case_a_1000_character_key_is_cut_in_its_problem_line() -> None:
+    """(YAML itself refuses a plain key over 1,024 characters.)"""
+    (line,) = problems("k" * 1000 + ": 1\n" + BASE)
+    assert line.startswith("fleet.yaml:1: kkk")
+    assert "... (1000 characters): unknown key (known: " in line
+    assert len(line) < 600

@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, NotRequired
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BeforeValidator,
     ConfigDict,
@@ -65,7 +66,20 @@ def _text_or_datetime(value: object) -> object:
     raise ValueError("Input should be an RFC 3339 date-time string")
 
 
-Timestamp = Annotated[AwareDatetime, BeforeValidator(_text_or_datetime), Field(strict=False)]
+def _in_utc(value: datetime) -> datetime:
+    """In UTC, as stored; an offset can push 9999-12-31 or 0001-01-01 past datetime's range."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date-time out of range once converted to UTC") from None
+
+
+Timestamp = Annotated[
+    AwareDatetime,
+    BeforeValidator(_text_or_datetime),
+    AfterValidator(_in_utc),
+    Field(strict=False),
+]
 CollectorKind = Literal["local", "root", "ssh", "k8s", "aws"]
 Name = Annotated[str, Field(min_length=1, max_length=255)]
 Short = Annotated[str, Field(max_length=64)]

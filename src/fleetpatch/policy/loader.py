@@ -85,7 +85,7 @@ def parse_policy(text: str, source: str = "fleet.yaml") -> Policy:
     try:
         doc = read_yaml(text)
     except YamlSyntaxError as exc:
-        raise PolicyError([f"{source}:{exc.line}: {exc.message}"]) from None
+        raise PolicyError([f"{source}:{exc.line}: {_cut(exc.message)}"]) from None
     builder = PolicyBuilder(doc)
     policy = builder.build()
     if policy is None or builder.problems:
@@ -93,12 +93,22 @@ def parse_policy(text: str, source: str = "fleet.yaml") -> Policy:
     return replace(policy, source=source)
 
 
+MAX_SHOWN = 300
+"""Characters of a path or message shown: both can quote a value from the file, of any length."""
+
+
+def _cut(text: str) -> str:
+    if len(text) <= MAX_SHOWN:
+        return text
+    return f"{text[:MAX_SHOWN]}... ({len(text)} characters)"
+
+
 def format_problems(problems: list[Problem], source: str) -> list[str]:
     """One line per problem, in file order, each problem once."""
     lines: list[str] = []
     for problem in sorted(problems, key=lambda p: p.line):
-        where = format_path(problem.path)
-        line = f"{source}:{problem.line}: {where + ': ' if where else ''}{problem.message}"
+        where = _cut(format_path(problem.path))
+        line = f"{source}:{problem.line}: {where + ': ' if where else ''}{_cut(problem.message)}"
         if line not in lines:
             lines.append(line)
     return lines
