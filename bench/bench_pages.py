@@ -5,7 +5,7 @@
     .venv/bin/python bench/bench_pages.py --db /tmp/fleet-100k.db --policy fleet.yaml
 
 The server is started on 127.0.0.1 and left to finish its start-up warm-up (catalog and advisory
-indexes, bucket forecasts: it logs "bucket forecasts computed"), as a server is before its users
+indexes, bucket forecasts, time to patch: it logs "warm-up done"), as a server is before its users
 arrive. Then, for each page: "cold" is its first request (the page's own work, nothing of it
 cached yet), "warm" the p50 and p95 of `--requests` more. The targets: warm < 200 ms, cold
 < 500 ms; a page over either is marked. Pages: the overview, the hosts list (plain and filtered),
@@ -28,7 +28,7 @@ from pathlib import Path
 import httpx
 
 FLEETPATCH = Path(sys.executable).parent / "fleetpatch"
-WARM_MARK = "bucket forecasts computed"
+WARM_MARK = "warm-up done"
 WARM_TARGET, COLD_TARGET = 0.200, 0.500
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
-from fleetpatch.web.cache import FreshCache
+from fleetpatch.web.cache import EvaluationCache, FreshCache
 
 
 def wait_for(condition: object, seconds: float = 5.0) -> None:
@@ -81,3 +82,31 @@ def test_a_failed_refresh_keeps_the_old_value() -> None:
     time.sleep(0.1)
     cache.ttl = 60
     assert cache.get("x", 1, lambda: "unused") == "old"
+
+
+def test_evaluation_cache_serves_the_previous_evaluation_while_computing_the_next() -> None:
+    cache = EvaluationCache()
+    calls: list[int] = []
+    release = threading.Event()
+
+    def slow(version: int) -> Callable[[], int]:
+        def compute() -> int:
+            calls.append(version)
+            if version > 1:
+                release.wait(5)  # bounded: the test releases it below
+            return version * 10
+
+        return compute
+
+    assert cache.get("ttp", 1, slow(1)) == 10  # the very first read waits
+    assert cache.get("ttp", 1, slow(1)) == 10  # the same evaluation: no recompute
+    assert calls == [1]
+    assert cache.get("ttp", 2, slow(2)) == 10  # a new evaluation: the old value, at once
+    assert cache.get("ttp", 2, slow(2)) == 10  # and only one refresh runs behind
+    release.set()
+    for _ in range(500):  # bounded wait for the background refresh
+        if cache.get("ttp", 2, slow(2)) == 20:
+            break
+        time.sleep(0.01)
+    assert cache.get("ttp", 2, slow(2)) == 20
+    assert calls == [1, 2]

@@ -135,9 +135,15 @@ def fleet_breakdown(store: Store) -> Breakdown:
 
 
 def overview(
-    store: Store, policy: Policy, *, now: datetime, breakdown: Breakdown | None = None
+    store: Store,
+    policy: Policy,
+    *,
+    now: datetime,
+    breakdown: Breakdown | None = None,
+    ttp: Callable[[str | None], TimeToPatch] | None = None,
 ) -> Overview:
-    """`breakdown`: figures the caller already has (a server caches them); None reads them."""
+    """`breakdown`: figures the caller already has (a server caches them); None reads them.
+    `ttp`: how a long-running caller gets (and keeps) the time-to-patch figures."""
     figures = breakdown if breakdown is not None else fleet_breakdown(store)
     with store.session() as session:
         repo = EvaluationRepository(session)
@@ -161,7 +167,7 @@ def overview(
         p90_by_bucket=p90_bucket,
         p90_by_owner=p90_owner,
         fleet_p90=fleet_p90,
-        time_to_patch=time_to_patch(store),
+        time_to_patch=(ttp or (lambda b: time_to_patch(store, bucket=b)))(None),
     )
 
 
@@ -177,6 +183,7 @@ def bucket_view(
     breakdown: Breakdown | None = None,
     forecast: bool | None = None,
     forecaster: Callable[[str], Forecast] | None = None,
+    ttp: Callable[[str | None], TimeToPatch] | None = None,
 ) -> BucketView:
     """`forecast`: also plan and simulate the bucket's pending work. Left to None, it is done for
     buckets of up to `AUTO_FORECAST_HOSTS` hosts (well under a second) and only on request above
@@ -204,7 +211,7 @@ def bucket_view(
         if forecast
         else None,
         days_behind_p90=p90,
-        time_to_patch=time_to_patch(store, bucket=name),
+        time_to_patch=(ttp or (lambda b: time_to_patch(store, bucket=b)))(name),
     )
 
 

@@ -74,9 +74,12 @@ def _groups(found: dict[str | None, tuple[PatchFigures, ...]]) -> tuple[GroupFig
     return tuple(GroupFigures(k, rows) for k, rows in ordered)
 
 
-def metric_figures(
-    store: Store,
-) -> tuple[datetime | None, dict[tuple[str | None, str | None], tuple[PatchFigures, ...]]]:
+MetricFigures = tuple[
+    datetime | None, dict[tuple[str | None, str | None], tuple[PatchFigures, ...]]
+]
+
+
+def metric_figures(store: Store) -> MetricFigures:
     """Per (bucket, owner): the figures by severity, for `/metrics`."""
     with store.session() as session:
         latest = EvaluationRepository(session).latest()

@@ -33,7 +33,11 @@ def get_overview(request: Request, _: Reader) -> schemas.OverviewOut:
     """Fleet, per-bucket and per-owner figures, the 90-day fleet trend, the last evaluation."""
     context = context_of(request)
     view = dashboard.overview(
-        context.store, context.policy, now=context.clock(), breakdown=context.figures()
+        context.store,
+        context.policy,
+        now=context.clock(),
+        breakdown=context.figures(),
+        ttp=context.time_to_patch,
     )
     return schemas.OverviewOut(
         fleet=schemas.rollup_out(view.fleet),
@@ -61,6 +65,7 @@ def get_bucket(name: str, request: Request, _: Reader, forecast: bool = False) -
         breakdown=context.figures(),
         forecast=forecast,
         forecaster=context.forecast,
+        ttp=context.time_to_patch,
     )
     b, owner = view.bucket, view.owner
     return schemas.BucketOut(

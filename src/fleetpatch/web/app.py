@@ -40,9 +40,9 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.fleetpatch = WebContext(settings, store, policy, clock, auth)
+    context = app.state.fleetpatch = WebContext(settings, store, policy, clock, auth)
     app.state.templates = pages.template_environment()
-    registry = fleet_registry(store, policy)
+    registry = fleet_registry(store, policy, context.metric_figures)
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(reader)])
     async def metrics(request: Request) -> Response:

@@ -74,3 +74,47 @@ class FreshCache:
                     self._refreshing.discard(name)
 
         threading.Thread(target=refresh, name=f"refresh-{name}", daemon=True).start()
+
+
+class EvaluationCache:
+    """Values that belong to one evaluation and cost seconds at fleet scale (time to patch reads
+    every stored patch pair): computed once per evaluation id, and when a newer evaluation shows
+    up, the previous value is served while one background thread computes the new one. Only the
+    very first read waits. Writes through this server do not clear it: a single re-evaluated
+    host shows in these figures at the next evaluation."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, _Entry] = {}
+        self._refreshing: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(self, name: str, version: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            entry = self._entries.get(name)
+        if entry is None:
+            value = compute()
+            with self._lock:
+                self._entries[name] = _Entry(value, version, time.monotonic())
+            return value
+        if entry.version != version:
+            self._refresh_behind(name, version, compute)
+        return entry.value
+
+    def _refresh_behind(self, name: str, version: Hashable, compute: Callable[[], Any]) -> None:
+        with self._lock:
+            if name in self._refreshing:
+                return
+            self._refreshing.add(name)
+
+        def refresh() -> None:
+            try:
+                value = compute()
+                with self._lock:
+                    self._entries[name] = _Entry(value, version, time.monotonic())
+            except Exception:  # a failed refresh keeps the old value; the next read retries
+                log.exception("refreshing %s failed", name)
+            finally:
+                with self._lock:
+                    self._refreshing.discard(name)
+
+        threading.Thread(target=refresh, name=f"refresh-{name}", daemon=True).start()

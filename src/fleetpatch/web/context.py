@@ -27,13 +27,19 @@ from fleetpatch.app.cadence import bucket_forecast
 from fleetpatch.app.dashboard import filter_choices, fleet_breakdown
 from fleetpatch.app.evaluate import Upstream, load_upstream
 from fleetpatch.app.queries import DriftRow, drift_report
+from fleetpatch.app.time_to_patch import (
+    MetricFigures,
+    TimeToPatch,
+    metric_figures,
+    time_to_patch,
+)
 from fleetpatch.policy.records import Policy
 from fleetpatch.schedule.forecast import Forecast
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.status_queries import Breakdown
-from fleetpatch.web.cache import FreshCache
+from fleetpatch.web.cache import EvaluationCache, FreshCache
 
 Clock = Callable[[], datetime]
 MAX_REPORT_BYTES = 16 * 2**20
@@ -59,6 +65,7 @@ class WebContext:
     _writes: threading.Lock = field(default_factory=threading.Lock)
     _used: dict[int, float] = field(default_factory=dict)
     _forecasts: dict[tuple[str, int | None, str], Forecast] = field(default_factory=dict)
+    _by_evaluation: EvaluationCache = field(default_factory=EvaluationCache)
 
     def note_use(self, token_id: int) -> bool:
         """True when this token's last use should be written now (at most every few minutes)."""
@@ -105,6 +112,29 @@ class WebContext:
 
         found: list[DriftRow] = self._cached(f"drift:{package or ''}", compute)
         return found
+
+    def time_to_patch(self, bucket: str | None = None) -> TimeToPatch:
+        """Time-to-patch figures (fleet, or one bucket's), kept per evaluation: they read every
+        stored patch pair (seconds at 100,000 hosts), so a newer evaluation is computed behind
+        while the previous figures are served."""
+        found: TimeToPatch = self._by_evaluation.get(
+            f"ttp:{bucket or ''}",
+            self._latest_id(),
+            lambda: time_to_patch(self.store, bucket=bucket),
+        )
+        return found
+
+    def metric_figures(self) -> MetricFigures:
+        """The time-to-patch gauges' figures for /metrics, kept like `time_to_patch`."""
+        found: MetricFigures = self._by_evaluation.get(
+            "ttp-metrics", self._latest_id(), lambda: metric_figures(self.store)
+        )
+        return found
+
+    def _latest_id(self) -> int | None:
+        with self.store.session() as session:
+            latest = EvaluationRepository(session).latest()
+        return latest.id if latest else None
 
     def forget_figures(self) -> None:
         """A host changed through this process: the next read recomputes the figures."""

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
+from fleetpatch.app.time_to_patch import MetricFigures as TtpFigures
 from fleetpatch.app.time_to_patch import metric_figures
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.time_to_patch import ALL
@@ -72,9 +73,12 @@ METRICS: tuple[str, ...] = (
 class FleetCollector(Collector):
     """Reads the store on every `collect()` (one read transaction per scrape)."""
 
-    def __init__(self, store: Store, policy: Policy) -> None:
+    def __init__(
+        self, store: Store, policy: Policy, ttp_figures: Callable[[], TtpFigures] | None = None
+    ) -> None:
         self._store = store
         self._policy = policy
+        self._ttp_figures = ttp_figures or (lambda: metric_figures(store))
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         with self._store.session() as session:
@@ -106,7 +110,7 @@ class FleetCollector(Collector):
             took.add_metric([], latest.seconds)
         yield stamp
         yield took
-        yield from time_to_patch_gauges(self._store)
+        yield from time_to_patch_gauges(self._ttp_figures())
 
     def _labels(self, bucket: str | None) -> list[str]:
         found = self._policy.bucket(bucket) if bucket else None
@@ -128,12 +132,12 @@ class FleetCollector(Collector):
         return family
 
 
-def time_to_patch_gauges(store: Store) -> Iterator[GaugeMetricFamily]:
+def time_to_patch_gauges(figures: TtpFigures) -> Iterator[GaugeMetricFamily]:
     """Time to patch (p50, p90; `since` disclosure or fix) over the pairs patched in the 90 days
     ending at the newest evaluation, and the oldest open exposure, per bucket, owner and severity
     (the stored pair's; `all` is left to the pages, a percentile does not add up). A series is
     absent when it has no pairs to measure."""
-    _, groups = metric_figures(store)
+    _, groups = figures
     p50 = GaugeMetricFamily(
         "fleetpatch_time_to_patch_p50_seconds",
         "Median time from disclosure (or fix) to patched and running, last 90 days.",
@@ -168,8 +172,12 @@ def time_to_patch_gauges(store: Store) -> Iterator[GaugeMetricFamily]:
     yield oldest
 
 
-def fleet_registry(store: Store, policy: Policy) -> CollectorRegistry:
-    """A registry of its own (never the global one) holding the fleet collector."""
+def fleet_registry(
+    store: Store, policy: Policy, ttp_figures: Callable[[], TtpFigures] | None = None
+) -> CollectorRegistry:
+    """A registry of its own (never the global one) holding the fleet collector. `ttp_figures`:
+    how a server gets (and keeps, per evaluation) the time-to-patch figures; None reads them on
+    every scrape."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(FleetCollector(store, policy))
+    registry.register(FleetCollector(store, policy, ttp_figures))
     return registry

@@ -65,7 +65,11 @@ def render(request: Request, name: str, **values: Any) -> HTMLResponse:
 def overview_page(request: Request, _: Reader) -> HTMLResponse:
     context = context_of(request)
     view = dashboard.overview(
-        context.store, context.policy, now=context.clock(), breakdown=context.figures()
+        context.store,
+        context.policy,
+        now=context.clock(),
+        breakdown=context.figures(),
+        ttp=context.time_to_patch,
     )
     charts = trend_charts(view.trend, "fleet") + ttp_charts(view.time_to_patch, "fleet")
     return render(request, "overview.html", view=view, charts=charts)
@@ -86,6 +90,7 @@ def bucket_page(
         breakdown=context.figures(),
         forecast=forecast,
         forecaster=context.forecast,
+        ttp=context.time_to_patch,
     )
     charts = trend_charts(view.trend, "bucket") + ttp_charts(view.time_to_patch, "bucket")
     return render(request, "bucket.html", view=view, charts=charts)
