@@ -144,6 +144,16 @@ def test_security_headers_on_pages_and_api(client: TestClient) -> None:
     assert client.get("/api/v1/overview").headers["cache-control"] == "no-store"
 
 
+def test_authenticated_pages_are_never_cached(
+    auth_client: TestClient, client: TestClient, tokens: Tokens
+) -> None:
+    for path in ("/", "/hosts", "/packages"):
+        page = auth_client.get(path, headers=bearer(tokens.viewer))
+        assert page.status_code == 200, path
+        assert page.headers["cache-control"] == "no-store", path
+    assert "no-store" not in client.get("/static/fleetpatch.css").headers.get("cache-control", "")
+
+
 @pytest.mark.parametrize(
     ("host", "flag", "expected"),
     [

@@ -39,14 +39,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        api = str(scope.get("path", "")).startswith("/api/")
+        # Fleet data is never cached, by a browser or a proxy: API answers and pages alike (with
+        # auth on, a page is authenticated content). Static files may be.
+        private = not str(scope.get("path", "")).startswith("/static/")
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
                     headers.setdefault(name, value)
-                if api:
+                if private:
                     headers.setdefault("Cache-Control", "no-store")
             await send(message)
 
