@@ -150,10 +150,7 @@ def overview(
         evaluation = repo.latest()
         trend = _trend(repo, "fleet", FLEET_KEY, evaluation)
         unevaluable, first = repo.problems()
-        queries = StatusQueries(session)
-        p90_bucket = queries.days_behind_p90("bucket")
-        p90_owner = queries.days_behind_p90("owner")
-        fleet_p90 = queries.days_behind_p90("fleet").get("fleet", 0.0)
+        p90 = StatusQueries(session).days_behind_p90()
     buckets = _with_empty_buckets(policy, figures.by_bucket())
     lines = tuple(_bucket_line(policy, r, now) for r in buckets)
     return Overview(
@@ -164,9 +161,9 @@ def overview(
         evaluation,
         unevaluable=unevaluable,
         unevaluable_first=tuple(first),
-        p90_by_bucket=p90_bucket,
-        p90_by_owner=p90_owner,
-        fleet_p90=fleet_p90,
+        p90_by_bucket=p90.by_bucket,
+        p90_by_owner=p90.by_owner,
+        fleet_p90=p90.fleet,
         time_to_patch=(ttp or (lambda b: time_to_patch(store, bucket=b)))(None),
     )
 
@@ -196,7 +193,7 @@ def bucket_view(
     with store.session() as session:
         repo = EvaluationRepository(session)
         trend = _trend(repo, "bucket", name, repo.latest())
-        p90 = StatusQueries(session).days_behind_p90("bucket").get(name, 0.0)
+        p90 = StatusQueries(session).days_behind_p90().by_bucket.get(name, 0.0)
     by_state = {state: counts.get((name, state), 0) for state in UPDATE_STATES}
     if forecast is None:
         forecast = rollup.hosts <= AUTO_FORECAST_HOSTS

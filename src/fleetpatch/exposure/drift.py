@@ -113,7 +113,7 @@ def canonical_levels(
             levels[(ecosystem, name)] = _latest_level(
                 soaked, default_soak_days, "default", default_owner
             )
-    for baseline in sorted(baselines, key=_specificity):
+    for baseline in sorted(baselines, key=baseline_specificity):
         for ecosystem in _targets(baseline, ecosystems):
             key = (ecosystem, baseline.package)
             if baseline.version != LATEST:
@@ -126,18 +126,27 @@ def canonical_levels(
     return {key: level for key, level in levels.items() if level is not None}
 
 
-def _specificity(baseline: Baseline) -> int:
+def baseline_specificity(baseline: Baseline) -> int:
+    """Sort key: a baseline for every ecosystem (0) < a release prefix `Debian:` (1) < an exact
+    ecosystem (2); applied in that order, the most specific wins."""
     if not baseline.ecosystem:
         return 0
     return 1 if baseline.ecosystem.endswith(":") else 2
 
 
-def _targets(baseline: Baseline, ecosystems: Sequence[str]) -> tuple[str, ...]:
+def baseline_applies(baseline: Baseline, ecosystem: str) -> bool:
+    """Whether `baseline` speaks for packages of `ecosystem`."""
     if not baseline.ecosystem:
-        return tuple(ecosystems)
+        return True
     if baseline.ecosystem.endswith(":"):
-        return tuple(e for e in ecosystems if e.startswith(baseline.ecosystem))
-    return (baseline.ecosystem,)
+        return ecosystem.startswith(baseline.ecosystem)
+    return baseline.ecosystem == ecosystem
+
+
+def _targets(baseline: Baseline, ecosystems: Sequence[str]) -> tuple[str, ...]:
+    if baseline.ecosystem and not baseline.ecosystem.endswith(":"):
+        return (baseline.ecosystem,)
+    return tuple(e for e in ecosystems if baseline_applies(baseline, e))
 
 
 def _pinned_level(baseline: Baseline, ecosystem: str) -> CanonicalLevel:

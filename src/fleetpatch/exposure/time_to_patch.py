@@ -20,11 +20,11 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from math import ceil
 from typing import TypeVar
 
 from fleetpatch.advisories.records import LEVELS
 from fleetpatch.exposure.patching import PatchPair
+from fleetpatch.exposure.quantiles import percentile
 
 WINDOW_DAYS = 90
 TRAILING_DAYS = 7
@@ -57,13 +57,6 @@ class TrendPoint:
     p50_days: float | None
     p90_days: float | None
     patched_pct: float
-
-
-def percentile(values: Sequence[float], q: float) -> float | None:
-    """Nearest rank of the sorted `values`; None when empty."""
-    if not values:
-        return None
-    return values[max(0, ceil(q * len(values)) - 1)]
 
 
 def _days(later: datetime, earlier: datetime) -> float:

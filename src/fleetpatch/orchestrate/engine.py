@@ -51,7 +51,7 @@ from fleetpatch.runs.records import TERMINAL_HOST_STATES, StepSpec
 from fleetpatch.schedule.buckets import next_window
 from fleetpatch.store import Store
 from fleetpatch.store.runs import RunRepository
-from fleetpatch.store.tables_runs import RunHostRow, RunRow
+from fleetpatch.store.tables_runs import RunHostRow, RunRow, RunStepRow
 
 log = logging.getLogger(__name__)
 
@@ -295,6 +295,24 @@ class Engine:
             beat.set()
             heart.join(timeout=5)
 
+    def _open_step(
+        self, run_id: str, host: str, name: str, attempt: int, now: datetime
+    ) -> RunStepRow:
+        """The record of a step attempt as it starts: `running` until its end is recorded."""
+        return RunStepRow(
+            run_id=run_id,
+            host=host,
+            name=name,
+            attempt=attempt,
+            outcome="running",
+            holder=self.holder,
+            started_at=now,
+            finished_at=None,
+            message="",
+            evidence={},
+            pgid=None,
+        )
+
     def _heartbeat(self, stop: threading.Event, run_id: str) -> None:
         interval = max(0.05, self.lease_ttl / 3)
         while not stop.wait(interval):
@@ -421,7 +439,6 @@ class Engine:
     def _begin(
         self, run_id: str, host: str, spec: StepSpec, attempt: int, now: datetime
     ) -> int | None:
-        from fleetpatch.store.tables_runs import RunStepRow
 
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
@@ -431,19 +448,7 @@ class Engine:
             if row.state != spec.phase:
                 row.state = spec.phase
             row.waiting_for, row.waiting_since = "", None
-            step = RunStepRow(
-                run_id=run_id,
-                host=host,
-                name=spec.name,
-                attempt=attempt,
-                outcome="running",
-                holder=self.holder,
-                started_at=now,
-                finished_at=None,
-                message="",
-                evidence={},
-                pgid=None,
-            )
+            step = self._open_step(run_id, host, spec.name, attempt, now)
             session.add(step)
             session.flush()
             return int(step.id)
@@ -499,7 +504,6 @@ class Engine:
             return "done"
 
     def _verify(self, ctx: StepContext, now: datetime) -> HostOutcome:
-        from fleetpatch.store.tables_runs import RunStepRow
 
         verifier = self.executors.get(self._executor_of(ctx.run_id))
         check: Verifier = verifier if isinstance(verifier, Verifier) else self.verifier
@@ -513,19 +517,7 @@ class Engine:
             if open_:
                 step = open_[0]
             else:
-                step = RunStepRow(
-                    run_id=ctx.run_id,
-                    host=ctx.host,
-                    name="verify",
-                    attempt=ctx.attempt,
-                    outcome="running",
-                    holder=self.holder,
-                    started_at=now,
-                    finished_at=None,
-                    message="",
-                    evidence={},
-                    pgid=None,
-                )
+                step = self._open_step(ctx.run_id, ctx.host, "verify", ctx.attempt, now)
                 session.add(step)
                 row.state = "verifying"
             step.message, step.evidence = found.message[:2000], dict(found.evidence)

@@ -15,10 +15,11 @@ from typing import Any
 
 from fleetpatch.app.cadence import plan_bucket
 from fleetpatch.errors import InputError, UnknownNameError
+from fleetpatch.exposure.drift import baseline_applies, baseline_specificity
 from fleetpatch.policy.problems import did_you_mean
 from fleetpatch.policy.records import EXECUTORS, STRATEGY_STEPS, Baseline, Bucket, Policy
 from fleetpatch.runs.machine import host_steps, transition
-from fleetpatch.runs.records import TERMINAL_HOST_STATES
+from fleetpatch.runs.records import ERROR_HOST_STATES, TERMINAL_HOST_STATES
 from fleetpatch.schedule.buckets import find_bucket
 from fleetpatch.schedule.plan import Plan
 from fleetpatch.store import Store
@@ -234,27 +235,13 @@ def _target_levels(
                 if p.name not in mine or _newer(eco, p.candidate, mine[p.name]):
                     mine[p.name] = p.candidate
     # As drift reads pins: an exact ecosystem beats a prefix (`Debian:`), which beats none.
-    for pin in sorted(baselines, key=_pin_specificity):
+    for pin in sorted(baselines, key=baseline_specificity):
         if pin.version in ("", "latest"):
             continue
         for eco, mine in levels.items():
-            if pin.package in mine and _pin_applies(pin, eco):
+            if pin.package in mine and baseline_applies(pin, eco):
                 mine[pin.package] = pin.version
     return levels
-
-
-def _pin_specificity(pin: Baseline) -> int:
-    if not pin.ecosystem:
-        return 0
-    return 1 if pin.ecosystem.endswith(":") else 2
-
-
-def _pin_applies(pin: Baseline, ecosystem: str) -> bool:
-    if not pin.ecosystem:
-        return True
-    if pin.ecosystem.endswith(":"):
-        return ecosystem.startswith(pin.ecosystem)
-    return pin.ecosystem == ecosystem
 
 
 def _renumber_waves(planned: list[RunHostPlan], rows: list[RunHostRow]) -> None:
@@ -403,7 +390,7 @@ def resume_run(store: Store, run_id: str, *, now: datetime, actor: str, reason: 
         repo = RunRepository(session)
         run = _run(repo, run_id)
         run.state = transition(run.state, "resume")
-        errors = sum(1 for h in repo.hosts(run_id) if h.state in ("failed", "blocked"))
+        errors = sum(1 for h in repo.hosts(run_id) if h.state in ERROR_HOST_STATES)
         run.forgiven_errors = errors
         run.stop_reason = ""
         run.updated_at = now

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 RunState = Literal["planned", "running", "stopped", "halted", "finished", "cancelled"]
 RUN_STATES: tuple[RunState, ...] = (
@@ -32,19 +32,7 @@ HostState = Literal[
     "replaced",
     "skipped",
 ]
-HOST_STATES: tuple[HostState, ...] = (
-    "queued",
-    "pre_check",
-    "upgrading",
-    "rebooting",
-    "post_check",
-    "verifying",
-    "done",
-    "failed",
-    "blocked",
-    "replaced",
-    "skipped",
-)
+HOST_STATES: tuple[HostState, ...] = get_args(HostState)
 TERMINAL_HOST_STATES: frozenset[str] = frozenset(
     {"done", "failed", "blocked", "replaced", "skipped"}
 )

@@ -11,15 +11,15 @@ matches are found by one scan and sorted instead. The free-text filter is a
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, Integer, Select, cast, func, literal, select
+from sqlalchemy import ColumnElement, Integer, Select, cast, func, select
 from sqlalchemy.orm import Session
 
 from fleetpatch.advisories.records import LEVELS
+from fleetpatch.exposure.quantiles import nearest_rank
 from fleetpatch.exposure.rollups import Rollup
 from fleetpatch.exposure.status import HostStatus
 from fleetpatch.store.digests import unpack_ids
@@ -94,6 +94,16 @@ class Cell:
     rollup: Rollup
     by_update_state: Mapping[str, int]
     by_severity: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class DaysBehindP90:
+    """Days behind, 90th percentile over hosts: per bucket and per owner (None: the
+    unclassified / ownerless), and for the fleet."""
+
+    by_bucket: Mapping[str | None, float]
+    by_owner: Mapping[str | None, float]
+    fleet: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,20 +209,28 @@ class StatusQueries:
             )
         return Breakdown(tuple(_cell(b, o, group) for (b, o), group in parts.items()))
 
-    def days_behind_p90(self, by: Literal["bucket", "owner", "fleet"]) -> dict[str | None, float]:
+    def days_behind_p90(self) -> DaysBehindP90:
         """The 90th percentile, over hosts, of each host's days behind (its oldest missing
-        update), per bucket, per owner or for the whole fleet (key "fleet"); to the whole day.
+        update), per bucket, per owner and for the fleet; to the whole day.
 
-        From the distribution of whole days per group (a few hundred rows however large the
-        fleet), read in index order.
+        One scan: the distribution of whole days per (bucket, owner) (a few hundred rows however
+        large the fleet), read in index order, then summed per grouping in memory.
         """
-        key = {"bucket": H.bucket, "owner": H.owner}.get(by, literal("fleet"))
         day = cast(H.days_behind_max, Integer)
-        query = select(key, day, func.count()).group_by(key, day)
-        counts: dict[str | None, list[tuple[int, int]]] = {}
-        for group, days, n in self._session.execute(query):
-            counts.setdefault(group, []).append((int(days), int(n)))
-        return {group: float(nearest_rank(pairs, 0.9)) for group, pairs in counts.items()}
+        query = select(H.bucket, H.owner, day, func.count()).group_by(H.bucket, H.owner, day)
+        buckets: dict[str | None, list[tuple[int, int]]] = {}
+        owners: dict[str | None, list[tuple[int, int]]] = {}
+        fleet: list[tuple[int, int]] = []
+        for bucket, owner, days, n in self._session.execute(query):
+            pair = (int(days), int(n))
+            buckets.setdefault(bucket, []).append(pair)
+            owners.setdefault(owner, []).append(pair)
+            fleet.append(pair)
+
+        def p90(groups: dict[str | None, list[tuple[int, int]]]) -> dict[str | None, float]:
+            return {k: float(nearest_rank(v, 0.9)) for k, v in groups.items()}
+
+        return DaysBehindP90(p90(buckets), p90(owners), float(nearest_rank(fleet, 0.9)))
 
     def sets_with(self, ecosystem: str, package: str, version: str) -> tuple[int, ...]:
         """Ids of the package sets that contain `package` at `version` (any architecture)."""
@@ -250,21 +268,6 @@ class StatusQueries:
         col = getattr(HostStatusRow, column)
         query = select(col).where(col.is_not(None)).distinct().order_by(col)
         return [str(v) for v in self._session.execute(query).scalars()]
-
-
-def nearest_rank(counts: Iterable[tuple[int, int]], q: float) -> int:
-    """The nearest-rank `q` quantile of a distribution given as (value, count) pairs."""
-    ordered = sorted(counts)
-    total = sum(n for _, n in ordered)
-    if total == 0:
-        return 0
-    rank = max(1, math.ceil(round(q * total, 9)))  # round first: 0.9 * 10 is 9.000000000000002
-    seen = 0
-    for value, n in ordered:
-        seen += n
-        if seen >= rank:
-            return value
-    return ordered[-1][0]
 
 
 def filtered(query: Select[Any], where: StatusFilter) -> Select[Any]:

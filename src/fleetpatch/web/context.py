@@ -141,10 +141,8 @@ class WebContext:
         self._cache.clear()
 
     def _cached(self, name: str, compute: Callable[[], Any]) -> Any:
-        with self.store.session() as session:
-            latest = EvaluationRepository(session).latest()
         self._cache.ttl = self.figures_ttl
-        return self._cache.get(name, latest.id if latest else None, compute)
+        return self._cache.get(name, self._latest_id(), compute)
 
     def upstream(self, ecosystem: str) -> Upstream:
         """The catalog and advisory indexes of one ecosystem, loaded once (thread-safe)."""
@@ -175,9 +173,7 @@ class WebContext:
         with that evaluation; the hour keeps "the next windows" current as time passes.
         """
         now = self.clock()
-        with self.store.session() as session:
-            latest = EvaluationRepository(session).latest()
-        key = (bucket, latest.id if latest else None, now.strftime("%Y-%m-%dT%H"))
+        key = (bucket, self._latest_id(), now.strftime("%Y-%m-%dT%H"))
         with self._lock:
             found = self._forecasts.get(key)
         if found is None:
