@@ -378,3 +378,16 @@ def test_cve_page_burn_down_counts_affected_hosts(
     assert 'data-testid="cve-bucket-times"' in html
     days = {d.isoformat(): n for d, n in report.patching.burn_down}
     assert days[(NOW + 2 * DAY).date().isoformat()] >= 1  # the pending host, still not patched
+
+
+def test_the_fleet_and_bucket_figures_from_one_read_equal_the_per_bucket_reads(
+    history: History,
+) -> None:
+    from fleetpatch.app.time_to_patch import time_to_patch, time_to_patch_all
+
+    store = history.store
+    fleet, buckets = time_to_patch_all(store)
+    assert fleet == time_to_patch(store)
+    assert buckets
+    for name, figures in buckets.items():
+        assert figures == time_to_patch(store, bucket=name)

@@ -58,6 +58,23 @@ def time_to_patch(store: Store, *, bucket: str | None = None) -> TimeToPatch:
     return figures_of(pairs, end=latest.evaluated_at)
 
 
+def time_to_patch_all(store: Store) -> tuple[TimeToPatch, dict[str, TimeToPatch]]:
+    """The fleet's figures and each bucket's, from one read of the pairs (what a server keeps;
+    `time_to_patch` per bucket would read them once per bucket)."""
+    with store.session() as session:
+        latest = EvaluationRepository(session).latest()
+        if latest is None:
+            return TimeToPatch(None), {}
+        pairs = PatchPairRepository(session).pairs()
+    end = latest.evaluated_at
+    by_bucket: dict[str, list[PatchPair]] = {}
+    for pair in pairs:
+        if pair.bucket is not None:
+            by_bucket.setdefault(pair.bucket, []).append(pair)
+    buckets = {name: figures_of(group, end=end) for name, group in by_bucket.items()}
+    return figures_of(pairs, end=end), buckets
+
+
 def figures_of(pairs: Sequence[PatchPair], *, end: datetime) -> TimeToPatch:
     fleet = figures_by(pairs, lambda _: "", end=end).get("", ())
     return TimeToPatch(

@@ -30,8 +30,9 @@ from fleetpatch.app.queries import DriftRow, drift_report
 from fleetpatch.app.time_to_patch import (
     MetricFigures,
     TimeToPatch,
+    figures_of,
     metric_figures,
-    time_to_patch,
+    time_to_patch_all,
 )
 from fleetpatch.policy.records import Policy
 from fleetpatch.schedule.forecast import Forecast
@@ -115,14 +116,17 @@ class WebContext:
 
     def time_to_patch(self, bucket: str | None = None) -> TimeToPatch:
         """Time-to-patch figures (fleet, or one bucket's), kept per evaluation: they read every
-        stored patch pair (seconds at 100,000 hosts), so a newer evaluation is computed behind
-        while the previous figures are served."""
-        found: TimeToPatch = self._by_evaluation.get(
-            f"ttp:{bucket or ''}",
-            self._latest_id(),
-            lambda: time_to_patch(self.store, bucket=bucket),
+        stored patch pair (seconds at 100,000 hosts), once for the fleet and all buckets, and a
+        newer evaluation is computed behind while the previous figures are served."""
+        found: tuple[TimeToPatch, dict[str, TimeToPatch]] = self._by_evaluation.get(
+            "ttp", self._latest_id(), lambda: time_to_patch_all(self.store)
         )
-        return found
+        fleet, buckets = found
+        if bucket is None:
+            return fleet
+        if bucket in buckets or fleet.end is None:
+            return buckets.get(bucket, fleet)
+        return figures_of([], end=fleet.end)  # a bucket with no pairs, as time_to_patch says
 
     def metric_figures(self) -> MetricFigures:
         """The time-to-patch gauges' figures for /metrics, kept like `time_to_patch`."""
