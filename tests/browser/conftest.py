@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +22,12 @@ import pytest
 from browser_support import Server
 
 from fleetpatch.app.demo import build_demo
+from fleetpatch.app.tokens import create_token
 from fleetpatch.policy.example import EXAMPLE_POLICY
 from fleetpatch.policy.loader import parse_policy
+from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
-from fleetpatch.store import open_store
+from fleetpatch.store import Store, open_store
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -62,17 +65,30 @@ def _free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Fleet:
+    store: Store
+    policy: Policy
+    url: str
+
+
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
+    path = tmp_path_factory.mktemp("browser") / "fleetpatch.db"
+    url = f"sqlite:///{path}"
+    store = open_store(url)
+    policy = parse_policy(EXAMPLE_POLICY, "fleet.yaml")
+    build_demo(store, policy, hosts=HOSTS, seed=7, now=NOW, every=EVERY)
+    yield Fleet(store, policy, url)
+    store.close()
+
+
+def _serve(fleet: Fleet, *, auth: bool) -> Iterator[Server]:
     import uvicorn
 
     from fleetpatch.web.app import create_app
 
-    path = tmp_path_factory.mktemp("browser") / "fleetpatch.db"
-    store = open_store(f"sqlite:///{path}")
-    policy = parse_policy(EXAMPLE_POLICY, "fleet.yaml")
-    build_demo(store, policy, hosts=HOSTS, seed=7, now=NOW, every=EVERY)
-    app = create_app(Settings(db_url=f"sqlite:///{path}"), store, policy, lambda: NOW)
+    app = create_app(Settings(db_url=fleet.url), fleet.store, fleet.policy, lambda: NOW, auth=auth)
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uvicorn_server = uvicorn.Server(config)
@@ -86,7 +102,23 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     yield Server(f"http://127.0.0.1:{port}")
     uvicorn_server.should_exit = True
     thread.join(timeout=10)
-    store.close()
+
+
+@pytest.fixture(scope="session")
+def server(fleet: Fleet) -> Iterator[Server]:
+    yield from _serve(fleet, auth=False)
+
+
+@pytest.fixture(scope="session")
+def auth_server(fleet: Fleet) -> Iterator[Server]:
+    """The same fleet with auth on: pages need a login."""
+    yield from _serve(fleet, auth=True)
+
+
+@pytest.fixture(scope="session")
+def viewer_token(fleet: Fleet) -> str:
+    _, secret = create_token(fleet.store, "browser-viewer", "viewer", now=NOW)
+    return secret
 
 
 @pytest.fixture(scope="session")

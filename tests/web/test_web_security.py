@@ -3,17 +3,30 @@ headers are set, and `serve` refuses an unauthenticated non-loopback bind."""
 
 from __future__ import annotations
 
+import hashlib
+from datetime import timedelta
+
 import pytest
 from click.testing import CliRunner
 from fastapi.testclient import TestClient
+from httpx import Response
+from sqlalchemy import select
 from web_support import NOW, Tokens, bearer, report_json
 
-from fleetpatch.app.tokens import authenticate, create_token, revoke_token
+from fleetpatch.app.tokens import (
+    authenticate,
+    create_token,
+    open_session,
+    revoke_token,
+    session_caller,
+)
 from fleetpatch.cli.main import cli
 from fleetpatch.cli.serve_cmd import resolve_auth
 from fleetpatch.errors import InputError
 from fleetpatch.store import Store
+from fleetpatch.store.tables_eval import WebSessionRow
 from fleetpatch.store.tokens import TokenRepository
+from fleetpatch.web.auth import COOKIE
 
 XSS = "<script>alert(1)</script>"
 IMG = '<img src=x onerror="alert(2)">'
@@ -107,11 +120,90 @@ def test_login_refuses_unknown_and_non_reader_tokens(
     assert "set-cookie" not in login.headers
 
 
-def test_the_cookie_never_authorises_a_write(auth_client: TestClient, tokens: Tokens) -> None:
-    auth_client.cookies.set("fleetpatch_token", tokens.operator)
+def _login(client: TestClient, token: str, **headers: str) -> Response:
+    return client.post(
+        "/login",
+        content=f"token={token}",
+        headers={"Content-Type": "application/x-www-form-urlencoded", **headers},
+        follow_redirects=False,
+    )
+
+
+def test_the_cookie_holds_a_session_id_never_the_token(
+    auth_client: TestClient, store: Store, tokens: Tokens
+) -> None:
+    login = _login(auth_client, tokens.viewer)
+    assert login.status_code == 303
+    session_id = auth_client.cookies[COOKIE]
+    assert session_id.startswith("fps_")
+    assert tokens.viewer not in login.headers["set-cookie"]
+    with store.session() as session:
+        stored = session.scalars(select(WebSessionRow.session_hash)).all()
+    assert stored == [hashlib.sha256(session_id.encode()).hexdigest()]  # only its hash is kept
+    # a token in the cookie is not a session: the cookie authorises nothing but a session
+    auth_client.cookies.clear()
+    auth_client.cookies.set(COOKIE, tokens.viewer)
+    assert auth_client.get("/api/v1/overview").status_code == 401
+
+
+def test_the_session_never_authorises_a_write(auth_client: TestClient, tokens: Tokens) -> None:
+    assert _login(auth_client, tokens.operator).status_code == 303
     assert auth_client.get("/api/v1/overview").status_code == 200
     response = auth_client.post("/api/v1/reports", json=report_json("csrf-01"))
     assert response.status_code == 401
+
+
+def test_logout_and_revocation_end_the_session_on_the_server(
+    auth_client: TestClient, store: Store, tokens: Tokens
+) -> None:
+    assert _login(auth_client, tokens.viewer).status_code == 303
+    session_id = auth_client.cookies[COOKIE]
+    assert auth_client.get("/").status_code == 200
+    auth_client.post("/logout", follow_redirects=False)
+    auth_client.cookies.clear()
+    auth_client.cookies.set(COOKIE, session_id)  # a copy of the cookie kept after logout
+    assert auth_client.get("/").status_code == 401
+    assert _login(auth_client, tokens.viewer).status_code == 303
+    assert auth_client.get("/").status_code == 200
+    revoke_token(store, "test-viewer", now=NOW)
+    assert auth_client.get("/").status_code == 401
+
+
+def test_a_session_expires_after_twelve_hours(store: Store, tokens: Tokens) -> None:
+    caller = authenticate(store, tokens.viewer, now=NOW)
+    assert caller is not None
+    session_id = open_session(store, caller, now=NOW)
+    assert session_caller(store, session_id, now=NOW + timedelta(hours=11, minutes=59)) == caller
+    assert session_caller(store, session_id, now=NOW + timedelta(hours=12)) is None
+    assert session_caller(store, "fps_" + "x" * 43, now=NOW) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "allowed"),
+    [
+        ({"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}, True),
+        ({"Origin": "http://testserver"}, True),
+        ({"Sec-Fetch-Site": "none"}, True),
+        ({}, True),  # not a browser (curl): no page can make it post
+        ({"Sec-Fetch-Site": "cross-site"}, False),
+        ({"Sec-Fetch-Site": "same-site"}, False),
+        ({"Origin": "https://evil.example"}, False),
+        ({"Origin": "null"}, False),
+        ({"Origin": "http://testserver.evil.example"}, False),
+        ({"Sec-Fetch-Site": "cross-site", "Origin": "http://testserver"}, False),
+    ],
+)
+def test_a_login_posted_from_another_site_is_refused(
+    auth_client: TestClient, tokens: Tokens, headers: dict[str, str], allowed: bool
+) -> None:
+    login = _login(auth_client, tokens.viewer, **headers)
+    if allowed:
+        assert login.status_code == 303
+        assert COOKIE in login.headers["set-cookie"]
+    else:
+        assert login.status_code == 403
+        assert "set-cookie" not in login.headers
+        assert "another site" in login.text
 
 
 def test_xss_payloads_in_report_fields_render_inert(client: TestClient, tokens: Tokens) -> None:

@@ -5,6 +5,10 @@ A secret is `fp_` + 32 random bytes (URL-safe base64). The store keeps its SHA-2
 A presented secret is hashed and looked up; the stored hash is then compared with
 `hmac.compare_digest`, so the comparison itself takes constant time.
 
+A browser trades a token for a session at the login form: the cookie then holds a session id
+(`fps_` + 32 random bytes, stored hashed like a token), which dies when it expires, when the
+browser logs out, or when its token is revoked. The bearer token itself never sits in a cookie.
+
 Roles: `viewer` reads, `reporter` only ingests reports, `operator` does both (and, later, runs).
 """
 
@@ -15,7 +19,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from fleetpatch.errors import InputError
@@ -31,6 +35,8 @@ PERMISSIONS: dict[str, frozenset[Permission]] = {
     "operator": frozenset({"read", "ingest", "operate"}),
 }
 SECRET_PREFIX = "fp_"  # noqa: S105 (a public marker, not a secret)
+SESSION_PREFIX = "fps_"
+SESSION_TTL = timedelta(hours=12)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
 
 
@@ -90,3 +96,32 @@ def record_use(store: Store, caller: Caller, *, now: datetime) -> None:
     """Remember when a token was last used (its own short write transaction)."""
     with store.session(write=True) as session:
         TokenRepository(session).touch(caller.token_id, at=now)
+
+
+def open_session(store: Store, caller: Caller, *, now: datetime) -> str:
+    """A new browser session for an authenticated caller; returns its id (the cookie's value)."""
+    session_id = SESSION_PREFIX + secrets.token_urlsafe(32)
+    with store.session(write=True) as session:
+        TokenRepository(session).add_session(
+            hash_secret(session_id), caller.token_id, created_at=now, expires_at=now + SESSION_TTL
+        )
+    return session_id
+
+
+def session_caller(store: Store, session_id: str, *, now: datetime) -> Caller | None:
+    """The caller behind a session cookie, or None (unknown, expired, or its token revoked)."""
+    if not session_id.startswith(SESSION_PREFIX) or len(session_id) > 256:
+        return None
+    with store.session() as session:
+        record = TokenRepository(session).by_session(hash_secret(session_id), now=now)
+    if record is None or not record.active:
+        return None
+    return Caller(record.name, record.role, record.id)
+
+
+def close_session(store: Store, session_id: str) -> None:
+    """Log a browser out: its session id stops working at once."""
+    if not session_id.startswith(SESSION_PREFIX) or len(session_id) > 256:
+        return
+    with store.session(write=True) as session:
+        TokenRepository(session).drop_session(hash_secret(session_id))

@@ -5,7 +5,8 @@ rebuilt (`fleetpatch evaluate`). It exists so that listings, the dashboard and `
 narrow indexed table instead of re-deriving 100,000 hosts per request. `set_summaries` keeps tier 2
 of the last evaluation so one new report with a known package set is re-evaluated without the
 catalog or the advisories. `history_points` keep one row per day and scope (fleet, bucket, owner):
-the trends the dashboard draws. `api_tokens` keeps hashed API tokens.
+the trends the dashboard draws. `api_tokens` keeps hashed API tokens; `web_sessions` the hashed
+ids of browser sessions opened with one (the cookie holds the session id, never the token).
 """
 
 from __future__ import annotations
@@ -132,6 +133,17 @@ class ApiTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime)
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebSessionRow(Base):
+    """A browser session opened at `/login` with a token: only a hash of its id is kept."""
+
+    __tablename__ = "web_sessions"
+
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
 
 
 class HistoryPointRow(Base):

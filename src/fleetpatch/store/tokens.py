@@ -2,6 +2,7 @@
 
 The repository maps `api_tokens` rows to `TokenRecord`s. Looking a token up by its hash is the
 only read the web layer needs per request; revoking keeps the row (and its name) for the record.
+Browser sessions (`web_sessions`) belong to a token: a session of a revoked token is dead.
 """
 
 from __future__ import annotations
@@ -9,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from fleetpatch.errors import InputError, UnknownNameError
-from fleetpatch.store.tables_eval import ApiTokenRow
+from fleetpatch.store.tables_eval import ApiTokenRow, WebSessionRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +67,35 @@ class TokenRepository:
     def touch(self, token_id: int, *, at: datetime) -> None:
         self._session.execute(
             update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_at=at)
+        )
+
+    def add_session(
+        self, session_hash: str, token_id: int, *, created_at: datetime, expires_at: datetime
+    ) -> None:
+        """Open a browser session, and forget the sessions that have expired by now."""
+        self._session.execute(delete(WebSessionRow).where(WebSessionRow.expires_at <= created_at))
+        self._session.add(
+            WebSessionRow(
+                session_hash=session_hash,
+                token_id=token_id,
+                created_at=created_at,
+                expires_at=expires_at,
+            )
+        )
+        self._session.flush()
+
+    def by_session(self, session_hash: str, *, now: datetime) -> TokenRecord | None:
+        """The token an unexpired session was opened with (revoked or not: the caller checks)."""
+        row = self._session.scalars(
+            select(ApiTokenRow)
+            .join(WebSessionRow, WebSessionRow.token_id == ApiTokenRow.id)
+            .where(WebSessionRow.session_hash == session_hash, WebSessionRow.expires_at > now)
+        ).one_or_none()
+        return None if row is None else _record(row)
+
+    def drop_session(self, session_hash: str) -> None:
+        self._session.execute(
+            delete(WebSessionRow).where(WebSessionRow.session_hash == session_hash)
         )
 
     def _by_name(self, name: str) -> ApiTokenRow | None:

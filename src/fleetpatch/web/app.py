@@ -20,7 +20,7 @@ from fleetpatch import __version__
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
-from fleetpatch.web import api, api_runs, errors, oncall, pages
+from fleetpatch.web import api, api_runs, errors, login, oncall, pages
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import Clock, WebContext
 from fleetpatch.web.metrics import fleet_registry
@@ -57,6 +57,7 @@ def create_app(
     app.include_router(api_runs.router)
     app.include_router(oncall.api)
     app.include_router(pages.router)
+    app.include_router(login.router)
     app.include_router(oncall.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     errors.install(app)

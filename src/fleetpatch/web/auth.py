@@ -5,7 +5,10 @@
 - Ingest (`POST /api/v1/reports`) always needs a `reporter` or `operator` token in the
   `Authorization: Bearer` header, auth on or off: a write is never anonymous. The browser cookie
   is not accepted for writes, so a page on another site cannot make a browser write (no CSRF).
-- A browser logs in once at `/login` (a POSTed form); it sets an HttpOnly, SameSite=Strict cookie.
+- A browser logs in once at `/login` (a POSTed form, refused when `Origin` or `Sec-Fetch-Site`
+  say it came from another site); the cookie holds a server-side session id, never the token
+  (HttpOnly, SameSite=Strict, Secure over TLS). A session reads only, and ends at logout, after
+  12 hours, or when its token is revoked.
 
 No token, or an unknown or revoked one: 401 with `WWW-Authenticate: Bearer`. A valid token whose
 role lacks the permission: 403. A token's `last_used_at` is written at most every few minutes per
@@ -17,10 +20,10 @@ from __future__ import annotations
 from fastapi import HTTPException, Request
 from starlette.concurrency import run_in_threadpool
 
-from fleetpatch.app.tokens import Caller, Permission, authenticate, record_use
+from fleetpatch.app.tokens import Caller, Permission, authenticate, record_use, session_caller
 from fleetpatch.web.context import context_of
 
-COOKIE = "fleetpatch_token"
+COOKIE = "fleetpatch_session"
 ANONYMOUS = Caller("anonymous", "viewer")
 
 
@@ -37,12 +40,19 @@ def check(request: Request, permission: Permission, *, cookie_ok: bool) -> Calle
     context = context_of(request)
     if permission == "read" and not context.auth:
         return ANONYMOUS
-    secret = bearer(request) or (request.cookies.get(COOKIE) if cookie_ok else None)
-    if secret is None:
+    secret = bearer(request)
+    cookie = request.cookies.get(COOKIE) if cookie_ok and secret is None else None
+    if secret is None and cookie is None:
         raise _unauthorized(f"this needs a token with the {_roles(permission)} role")
-    caller = authenticate(context.store, secret, now=context.clock())
-    if caller is None:
-        raise _unauthorized("unknown or revoked token")
+    if secret is not None:
+        caller = authenticate(context.store, secret, now=context.clock())
+        if caller is None:
+            raise _unauthorized("unknown or revoked token")
+    else:
+        assert cookie is not None
+        caller = session_caller(context.store, cookie, now=context.clock())
+        if caller is None:
+            raise _unauthorized("the session has ended (expired, logged out or token revoked)")
     if not caller.may(permission):
         raise HTTPException(
             403, f"token {caller.name!r} has role {caller.role!r}; this needs {_roles(permission)}"

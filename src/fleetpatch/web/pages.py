@@ -1,4 +1,4 @@
-"""Dashboard pages, rendered on the server: overview, bucket, hosts, host, and the login cookie.
+"""Dashboard pages, rendered on the server: overview, bucket, hosts, host (login: `login.py`).
 
 Handlers call one read use case from `fleetpatch.app.dashboard` and render a Jinja2 template.
 Autoescaping is on for every template, so hostnames, package names and labels from reports are
@@ -12,20 +12,19 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from starlette.concurrency import run_in_threadpool
 
 from fleetpatch.app import dashboard
 from fleetpatch.app.time_to_patch import TimeToPatch
-from fleetpatch.app.tokens import Caller, authenticate
+from fleetpatch.app.tokens import Caller
 from fleetpatch.store.evaluations import HistoryPoint
 from fleetpatch.store.status_queries import STATES
 from fleetpatch.web.api import MAX_LIMIT, HostParams, host_sort, status_filter
-from fleetpatch.web.auth import COOKIE, reader
+from fleetpatch.web.auth import reader
 from fleetpatch.web.charts import Series, line_chart
 from fleetpatch.web.context import context_of
 
@@ -33,7 +32,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Caller, Depends(reader)]
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
-LOGIN_BODY_MAX = 4096
 
 
 def template_environment() -> Environment:
@@ -134,44 +132,6 @@ def host_page(hostname: str, request: Request, _: Reader) -> HTMLResponse:
         context.store, context.policy, hostname, now=context.clock(), upstream_for=context.upstream
     )
     return render(request, "host.html", view=view, now=context.clock())
-
-
-@router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", problem="")
-
-
-@router.post("/login", response_class=HTMLResponse, response_model=None)
-async def login(request: Request) -> HTMLResponse | RedirectResponse:
-    """Trade a token (posted in a form, so it never lands in a URL or an access log) for an
-    HttpOnly, SameSite=Strict cookie, then go to the overview."""
-    context = context_of(request)
-    body = await request.body()
-    token = parse_qs(body[:LOGIN_BODY_MAX].decode("utf-8", "replace")).get("token", [""])[0]
-    caller = await run_in_threadpool(
-        authenticate, context.store, token.strip(), now=context.clock()
-    )
-    if caller is None or not caller.may("read"):
-        page = render(request, "login.html", problem="unknown, revoked or non-viewer token")
-        page.status_code = 401
-        return page
-    response = RedirectResponse("/", status_code=303)
-    response.set_cookie(
-        COOKIE,
-        token.strip(),
-        httponly=True,
-        samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=12 * 3600,
-    )
-    return response
-
-
-@router.get("/logout")
-def logout() -> RedirectResponse:
-    response = RedirectResponse("/", status_code=303)
-    response.delete_cookie(COOKIE)
-    return response
 
 
 def trend_charts(
