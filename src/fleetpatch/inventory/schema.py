@@ -56,6 +56,11 @@ from fleetpatch.versions.base import shown
 KERNEL_RELEASE = re.compile(r"[0-9][A-Za-z0-9._+~-]{0,254}")
 """A kernel release as `uname -r` prints it: starts with a digit, no blanks, at most 255 long."""
 
+# Names are letters and spaces: no escaping (`re.escape`'s `\ ` is not valid in every dialect).
+ECOSYSTEM_PATTERN = "^(" + "|".join(KNOWN_ECOSYSTEMS) + ")(:.*)?$"
+"""For the published schema: a known ecosystem, optionally `:release` (checked in `check_report`,
+whose message lists them)."""
+
 _STRICT = ConfigDict(extra="forbid", strict=True)
 
 
@@ -170,7 +175,9 @@ class ReportDict(TypedDict):
     hostname: Hostname
     collected_at: Timestamp
     os: OsDict
-    ecosystem: Annotated[str, Field(min_length=1, max_length=64)]
+    ecosystem: Annotated[
+        str, Field(min_length=1, max_length=64, json_schema_extra={"pattern": ECOSYSTEM_PATTERN})
+    ]
     packages: Annotated[list[PackageItem], Field(max_length=MAX_PACKAGES)]
     machine_id: NotRequired[Text]
     arch: NotRequired[Annotated[str, Field(max_length=32)]]

@@ -171,7 +171,6 @@ def get_host(hostname: str, request: Request, _: Reader) -> schemas.HostOut:
     "/reports",
     response_model=schemas.IngestOut,
     status_code=201,
-    responses={401: {"model": schemas.ErrorOut}, 403: {"model": schemas.ErrorOut}},
 )
 async def post_reports(request: Request, _: Annotated[Caller, Depends(ingester)]) -> JSONResponse:
     """Ingest one report (or a JSON array / NDJSON of reports); re-evaluates each stored host.

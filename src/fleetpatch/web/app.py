@@ -3,7 +3,8 @@
 Nothing is created at import time: the caller (the `serve` command, a test, the benchmark) opens
 the store, loads the policy and passes a clock; the app keeps them in a `WebContext`. Routes:
 pages at `/`, JSON at `/api/v1`, Prometheus text at `/metrics`, OpenAPI at `/openapi.json`
-(the interactive explorer is off: it would load a script from a CDN).
+(behind the read permission; see `openapi.py`; the interactive explorer is off: it would load a
+script from a CDN).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from fleetpatch import __version__
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
-from fleetpatch.web import api, api_runs, errors, login, oncall, pages
+from fleetpatch.web import api, api_runs, errors, login, oncall, openapi, pages
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import Clock, WebContext
 from fleetpatch.web.metrics import fleet_registry
@@ -39,6 +40,7 @@ def create_app(
         description="Fleet patch status: pages at /, JSON at /api/v1, Prometheus at /metrics.",
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # served by `openapi.install`, behind the read permission
     )
     context = app.state.fleetpatch = WebContext(settings, store, policy, clock, auth)
     app.state.templates = pages.template_environment()
@@ -60,6 +62,7 @@ def create_app(
     app.include_router(login.router)
     app.include_router(oncall.pages)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    openapi.install(app, auth=auth)
     errors.install(app)
     app.add_middleware(SecurityHeaders)
     return app
