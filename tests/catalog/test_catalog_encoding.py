@@ -3,13 +3,16 @@ the file and line where it does not, never a traceback."""
 
 from __future__ import annotations
 
+import io
 import lzma
 import shutil
+import tarfile
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from fleetpatch.catalog.apkindex import member_text, read_apkindex
 from fleetpatch.catalog.apt import control_text, parse_packages
 from fleetpatch.cli.main import cli
 from fleetpatch.errors import ParseError
@@ -55,3 +58,55 @@ def test_catalog_import_of_a_latin1_mirror_list_succeeds(tmp_path: Path) -> None
     result = CliRunner().invoke(cli, ["--db", db, "catalog", "import", str(lists)])
     assert result.exit_code == 0, result.output
     assert "Traceback" not in result.output
+
+
+APK_PACKAGE = b"P:cafe\nV:1.0-r0\nA:x86_64\no:cafe\nt:1725952200\n"
+
+
+def _apkindex(tmp_path: Path, index: bytes) -> Path:
+    """A repository folder whose APKINDEX.tar.gz holds `index` (and a DESCRIPTION)."""
+    repo = tmp_path / "apk"
+    repo.mkdir()
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as archive:
+        for name, data in (("DESCRIPTION", b"v3.20.3-fixture"), ("APKINDEX", index)):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    (repo / "APKINDEX.tar.gz").write_bytes(buf.getvalue())
+    return repo
+
+
+def test_latin1_apkindex_free_text_is_read_with_a_warning(tmp_path: Path) -> None:
+    index = APK_PACKAGE + b"T:caf\xe9 au lait\nm:Ren\xe9 <r@example.org>\n"
+    parsed = read_apkindex((_apkindex(tmp_path, index) / "APKINDEX.tar.gz").read_bytes())
+    assert [(p.name, p.version) for p in parsed.packages] == [("cafe", "1.0-r0")]
+    assert parsed.warnings == ("APKINDEX:6: not UTF-8; free text read as Latin-1",)
+    db = f"sqlite:///{tmp_path / 'fp.db'}"
+    (tmp_path / "cli").mkdir()
+    repo = str(_apkindex(tmp_path / "cli", index))
+    result = CliRunner().invoke(
+        cli,
+        ["--db", db, "catalog", "import", repo, "--ecosystem", "Alpine:v3.20", "--suite", "main"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("line", "field"), [(b"P:caf\xe9", "P"), (b"V:1.0\xe9-r0", "V")])
+def test_latin1_in_an_apkindex_field_fleetpatch_reads_is_refused(
+    tmp_path: Path, line: bytes, field: str
+) -> None:
+    index = APK_PACKAGE + b"\n" + line + b"\nA:x86_64\n"
+    with pytest.raises(ParseError) as caught:
+        member_text(index, "APKINDEX")
+    assert str(caught.value) == f"APKINDEX:7: field {field} is not UTF-8 text"
+    db = f"sqlite:///{tmp_path / 'fp.db'}"
+    repo = str(_apkindex(tmp_path, index))
+    result = CliRunner().invoke(
+        cli,
+        ["--db", db, "catalog", "import", repo, "--ecosystem", "Alpine:v3.20", "--suite", "main"],
+    )
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert f"field {field} is not UTF-8 text" in result.output

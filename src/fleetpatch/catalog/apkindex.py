@@ -6,6 +6,11 @@ single-letter fields: `P:` name, `V:` version, `A:` arch, `o:` origin (source pa
 `t:` build time (Unix seconds). Other fields (checksum, size, dependencies) are not needed by the
 catalog and are ignored. The source version of an apk package is its own version (aports build all
 subpackages of an origin at one version).
+
+The index is UTF-8, but the free text (`T:` description, `m:` maintainer) of an old or
+hand-built one may be Latin-1. Such a member is read as Latin-1 (every byte maps, so the fields
+read here are unchanged) with a warning in `ApkIndex.warnings`; a non-UTF-8 byte in any other
+field is a `ParseError` naming the member and line.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ class ApkIndex:
     description: str
     packages: tuple[IndexPackage, ...]
     newest_build: datetime | None
+    warnings: tuple[str, ...] = ()
+
+
+FREE_TEXT_FIELDS = frozenset({"T", "m"})
+"""Single-letter fields nothing here reads, where an index may carry Latin-1."""
 
 
 def read_apkindex(data: bytes) -> ApkIndex:
@@ -35,9 +45,10 @@ def read_apkindex(data: bytes) -> ApkIndex:
             members = {m.name: m for m in archive.getmembers() if m.isfile()}
             if "APKINDEX" not in members:
                 raise ParseError("APKINDEX.tar.gz has no APKINDEX member")
-            text = _member_text(archive, members["APKINDEX"])
+            warnings: list[str] = []
+            text = _member_text(archive, members["APKINDEX"], warnings)
             description = (
-                _member_text(archive, members["DESCRIPTION"]).strip()
+                _member_text(archive, members["DESCRIPTION"], warnings).strip()
                 if "DESCRIPTION" in members
                 else ""
             )
@@ -45,14 +56,36 @@ def read_apkindex(data: bytes) -> ApkIndex:
         raise ParseError(f"APKINDEX.tar.gz: {exc}") from exc
     packages = parse_apkindex(text)
     builds = [p.build_time for p in packages if p.build_time is not None]
-    return ApkIndex(description, packages, max(builds) if builds else None)
+    return ApkIndex(description, packages, max(builds) if builds else None, tuple(warnings))
 
 
-def _member_text(archive: tarfile.TarFile, member: tarfile.TarInfo) -> str:
+def _member_text(archive: tarfile.TarFile, member: tarfile.TarInfo, warnings: list[str]) -> str:
     stream = archive.extractfile(member)
     if stream is None:
         raise ParseError(f"APKINDEX.tar.gz: cannot read member {member.name}")
-    return stream.read().decode("utf-8")
+    text, warning = member_text(stream.read(), member.name)
+    if warning:
+        warnings.append(warning)
+    return text
+
+
+def member_text(data: bytes, name: str) -> tuple[str, str | None]:
+    """The text of an index member, and a warning when its free text was not UTF-8."""
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        first = data[: exc.start].count(b"\n") + 1
+    for number, raw in enumerate(data.split(b"\n"), start=1):
+        if number < first or raw.isascii():
+            continue
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            field = raw[:1].decode("latin-1") if raw[1:2] == b":" else ""
+            if field not in FREE_TEXT_FIELDS:
+                shown = f"field {field}" if field else "a line"
+                raise ParseError(f"{name}:{number}: {shown} is not UTF-8 text") from None
+    return data.decode("latin-1"), f"{name}:{first}: not UTF-8; free text read as Latin-1"
 
 
 def parse_apkindex(text: str) -> tuple[IndexPackage, ...]:

@@ -15,6 +15,7 @@ the whole repository (errata live in `updateinfo.xml` and in the advisories area
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from fleetpatch.catalog.lists import Fetcher
 from fleetpatch.catalog.records import CatalogEntry, IndexPackage, Origin
 from fleetpatch.catalog.rpmmd import RepoMd, parse_primary, parse_repomd
 from fleetpatch.errors import CollectError, InputError, ParseError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +73,12 @@ def read_rpm_repo(location: str, *, fetcher: Fetcher | None = None) -> RpmRepo:
 def read_apk_repo(location: str, *, fetcher: Fetcher | None = None) -> ApkIndex:
     """Read `APKINDEX.tar.gz` of an Alpine repository."""
     try:
-        return read_apkindex(_read(location, "APKINDEX.tar.gz", fetcher))
+        index = read_apkindex(_read(location, "APKINDEX.tar.gz", fetcher))
     except ParseError as exc:
         raise ParseError(f"{location}/APKINDEX.tar.gz: {exc}") from exc
+    for warning in index.warnings:
+        log.warning("%s/APKINDEX.tar.gz: %s", location, warning)
+    return index
 
 
 def rpm_entries(
