@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from fleetpatch import __version__
+from fleetpatch.cli.agent_cmd import agent
 from fleetpatch.cli.cadence_cmd import announce, calendar, forecast, plan, windows
 from fleetpatch.cli.collect_cmd import collect, schema
 from fleetpatch.cli.demo_cmd import demo
@@ -91,6 +92,7 @@ COMMANDS: tuple[click.Command, ...] = (
     init,
     policy,
     collect,
+    agent,
     ingest,
     schema,
     catalog,
