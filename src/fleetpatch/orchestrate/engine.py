@@ -15,6 +15,11 @@ worker that dies mid-step leaves a `running` attempt: the next worker to take th
 lease expired) ends the step's recorded process group if it is still alive, marks the attempt
 `interrupted` and runs the step again. A step recorded `ok` never runs again.
 
+Notices (`app/notices.py`) are written in the transaction that makes their change: run events
+when a run starts, stops, is halted or finishes and when a wave's hosts have all finished, a page
+trigger where a host is paged and its resolve when a host that was paged is later done. The end of
+each tick delivers the due ones through the worker's notifiers, bounded in number and time.
+
 The engine never waits without a deadline: every step has its timeout; a blocker or the verify
 step waits at most its timeout across ticks; `on_timeout` decides what a missed deadline does
 (`page`: the host is blocked and the owner paged, `block`: blocked, `skip`: skipped).
