@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,13 +19,16 @@ from aiosmtpd.controller import Controller
 
 @dataclass
 class HttpSink:
-    """What the HTTP server received, and what it answers (`status`, `body`, `delay`)."""
+    """What the HTTP server received, and what it answers: the queued `answers` first (status,
+    body, headers), one per request, then `status` and `body` (after `delay`)."""
 
     url: str = ""
     status: int = 200
     body: bytes = b"ok"
     delay: float = 0.0
     requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
+    answers: list[tuple[int, bytes, dict[str, str]]] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)
 
 
 @contextmanager
@@ -37,11 +41,19 @@ def http_sink() -> Iterator[HttpSink]:
             length = int(self.headers.get("Content-Length", "0"))
             payload = json.loads(self.rfile.read(length))
             sink.requests.append((self.path, dict(self.headers.items()), payload))
-            if sink.delay:
-                release.wait(sink.delay)
-            self.send_response(sink.status)
+            sink.arrived.append(time.monotonic())
+            if sink.answers:
+                status, body, headers = sink.answers.pop(0)
+            else:
+                status, body, headers = sink.status, sink.body, {}
+                if sink.delay:
+                    release.wait(sink.delay)
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(sink.body)
+            self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:
             return

@@ -38,6 +38,7 @@ def test_webhook_posts_the_message_as_json_with_an_idempotency_key() -> None:
         "chat": "#dba",
         "email": "dba@example.com",
         "fields": {"bucket": "bare-metal", "start": "2026-12-01T08:00:00Z"},
+        "items": [],
     }
 
 

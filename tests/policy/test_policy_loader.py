@@ -119,3 +119,37 @@ def test_unreadable_inputs_are_input_errors(tmp_path: Path) -> None:
         load_policy(tmp_path / "latin1.yaml")
     with pytest.raises(InputError, match="cannot read"):
         load_policy(tmp_path)
+
+
+PAGER_POLICY = """\
+owners:
+  sre: {contacts: {pager_key: PAGER_SRE}}
+notifiers:
+  - {name: pd, kind: pagerduty, timeout: 5s, attempts: 4, backoff: 2s, max_wait: 1m}
+  - {name: pd-eu, kind: pagerduty, url: "https://events.eu.pagerduty.com/v2/enqueue"}
+  - {name: chat, kind: slack, url_env: SLACK_URL, max_wait: 20s}
+buckets:
+  - name: web
+    owner: sre
+    strategy: rolling-reboot
+    windows: [{cron: "0 3 * * *", duration: 60}]
+    match: [{hostname: "web-*"}]
+"""
+
+
+def test_pagerduty_notifiers_and_their_retry_settings() -> None:
+    policy = parse_policy(PAGER_POLICY, "fleet.yaml")
+    pd, eu, chat = policy.notifiers
+    assert (pd.kind, pd.url, pd.timeout_seconds) == ("pagerduty", "", 5.0)
+    assert (pd.attempts, pd.backoff_seconds, pd.max_wait_seconds) == (4, 2.0, 60.0)
+    assert eu.url == "https://events.eu.pagerduty.com/v2/enqueue"
+    assert (chat.kind, chat.max_wait_seconds) == ("slack", 20.0)
+
+
+def test_a_pagerduty_notifier_with_both_url_and_url_env_is_refused() -> None:
+    bad = PAGER_POLICY.replace(
+        "kind: pagerduty, timeout",
+        'kind: pagerduty, url_env: PD, url: "https://x.example.com", timeout',
+    )
+    with pytest.raises(PolicyError, match="url or url_env, not both"):
+        parse_policy(bad, "fleet.yaml")

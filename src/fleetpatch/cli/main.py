@@ -15,7 +15,7 @@ from fleetpatch.cli.demo_cmd import demo
 from fleetpatch.cli.exposure_cmd import cve, drift, evaluate, outdated_cmd, status, vulns_cmd
 from fleetpatch.cli.logs import configure_logging
 from fleetpatch.cli.policy_cmd import init, policy
-from fleetpatch.cli.run_cmd import audit, halt_cmd, run, runs, unhalt_cmd, worker
+from fleetpatch.cli.run_cmd import audit, halt_cmd, notices, run, runs, unhalt_cmd, worker
 from fleetpatch.cli.serve_cmd import serve, token
 from fleetpatch.cli.store_cmd import host, hosts, ingest
 from fleetpatch.cli.upstream_cmd import advisories, catalog
@@ -120,6 +120,7 @@ COMMANDS: tuple[click.Command, ...] = (
     halt_cmd,
     unhalt_cmd,
     audit,
+    notices,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

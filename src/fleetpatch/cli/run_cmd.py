@@ -1,10 +1,12 @@
-"""`fleetpatch run start|show|cancel|resume`, `runs`, `worker`, `halt`, `unhalt`, `audit`."""
+"""`fleetpatch run start|show|cancel|resume`, `runs`, `worker`, `halt`, `unhalt`, `audit`,
+`notices`."""
 
 from __future__ import annotations
 
 import getpass
 import json
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,9 +14,12 @@ from typing import Any
 
 import click
 
+from fleetpatch.app.notices import DeliveryLimits, notice_report
 from fleetpatch.cli.common import policy_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_rows
 from fleetpatch.errors import InputError
+from fleetpatch.notify import build_notifiers, build_pagers
+from fleetpatch.notify.base import Notifier
 from fleetpatch.orchestrate.engine import DEFAULT_LEASE_TTL, DEFAULT_PARALLEL, Engine
 from fleetpatch.orchestrate.executors import Executor, Journal, LocalExecutor, SimulatedExecutor
 from fleetpatch.orchestrate.service import (
@@ -36,6 +41,7 @@ log = logging.getLogger(__name__)
 
 RUN_COLUMNS = ["id", "bucket", "executor", "state", "created_at", "created_by", "hosts", "reason"]
 AUDIT_COLUMNS = ["at", "actor", "action", "run", "host", "reason"]
+NOTICE_COLUMNS = ["id", "event", "run", "host", "team", "channel", "state", "attempts", "error"]
 
 
 def actor() -> str:
@@ -189,6 +195,14 @@ def run_show(ctx: click.Context, run_id: str, fmt: str) -> None:
         for h in doc["hosts"]
     ]
     click.echo(render_rows(rows, ["wave", "host", "state", "failed_phase", "steps", "why"], fmt))
+    if fmt == "table":
+        problems = notice_report(store_of(ctx), now=utcnow(), run_id=run_id, problems_only=True)
+        if problems:
+            by_state: dict[str, int] = {}
+            for p in problems:
+                by_state[p["state"]] = by_state.get(p["state"], 0) + 1
+            tally = ", ".join(f"{n} {s}" for s, n in sorted(by_state.items()))
+            click.echo(f"notices needing a look: {tally} (fleetpatch notices --run {run_id})")
 
 
 @run.command("cancel")
@@ -197,7 +211,14 @@ def run_show(ctx: click.Context, run_id: str, fmt: str) -> None:
 @click.pass_context
 def run_cancel(ctx: click.Context, run_id: str, reason: str) -> None:
     """Stop RUN for good: queued hosts are skipped, hosts in flight are blocked where they are."""
-    cancel_run(store_of(ctx, existing=True), run_id, now=utcnow(), actor=actor(), reason=reason)
+    cancel_run(
+        store_of(ctx, existing=True),
+        run_id,
+        now=utcnow(),
+        actor=actor(),
+        reason=reason,
+        policy=policy_of(ctx),
+    )
     click.echo(f"cancelled {run_id}")
 
 
@@ -268,6 +289,13 @@ def build_executors(
     "--poll", callback=_duration, default="5s", show_default=True, help="Pause between idle ticks."
 )
 @click.option(
+    "--notices-per-tick",
+    type=click.IntRange(0, 1000),
+    default=DeliveryLimits().per_tick,
+    show_default=True,
+    help="Notices (run events, pages) delivered at most per tick; 0 delivers none.",
+)
+@click.option(
     "--sim-journal",
     type=click.Path(dir_okay=False, path_type=Path),
     help="simulated executor: append every side effect to this JSON-lines file.",
@@ -301,6 +329,7 @@ def worker(
     lease_ttl: float,
     parallel: int,
     poll: float,
+    notices_per_tick: int,
     sim_journal: Path | None,
     sim_seed: int,
     sim_hang_rate: float,
@@ -312,10 +341,18 @@ def worker(
     and a second is harmless). Alone, `fleetpatch worker` runs as a service: SIGTERM finishes
     the current steps and releases the leases. A host whose worker died is resumed by the next
     worker from its last recorded step once the lease expired.
+
+    Each tick also delivers the notices in the outbox (run events to the owner's webhook,
+    Slack and e-mail notifiers; pages to PagerDuty with the routing key from the variable the
+    team's pager_key names): see `fleetpatch notices`.
     """
     if once and until_idle:
         raise InputError("give --once or --until-idle, not both")
     policy = policy_of(ctx)
+    senders: list[Notifier] = []
+    if notices_per_tick:
+        senders += build_notifiers(policy.notifiers, os.environ)
+        senders += build_pagers(policy.notifiers, policy.owners, os.environ)
     engine = Engine(
         store_of(ctx, existing=True),
         policy,
@@ -329,6 +366,8 @@ def worker(
         clock=utcnow,
         lease_ttl=lease_ttl,
         parallel=parallel,
+        notifiers=senders,
+        delivery=DeliveryLimits(per_tick=notices_per_tick),
     )
     signal.signal(signal.SIGTERM, lambda *_: engine.request_stop())
     if once:
@@ -381,3 +420,36 @@ def audit(ctx: click.Context, run_id: str | None, limit: int, fmt: str) -> None:
         click.echo(json.dumps(found, indent=2, sort_keys=True))
         return
     click.echo(render_rows(found, AUDIT_COLUMNS, fmt))
+
+
+@click.command("notices")
+@click.option("--run", "run_id", help="Only this run's notices.")
+@click.option(
+    "--all", "show_all", is_flag=True, help="Every delivery, not only those needing a look."
+)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=1000, show_default=True)
+@format_option
+@click.pass_context
+def notices(ctx: click.Context, run_id: str | None, show_all: bool, limit: int, fmt: str) -> None:
+    """Deliveries of run events and pages that need a look (oldest first).
+
+    \b
+    unsettled  claimed, and its sender stopped before recording the outcome: it may or
+               may not have arrived. Run events are never resent on their own (check the
+               channel); pages are resent (PagerDuty drops the copy by its dedup_key).
+    failed     a retryable failure; tried again later (see next_at), a bounded number of times.
+    abandoned  a permanent failure (e.g. HTTP 400) or out of attempts: it was not delivered.
+
+    With --all, sent and pending deliveries too.
+    """
+    found = notice_report(
+        store_of(ctx, existing=True),
+        now=utcnow(),
+        run_id=run_id,
+        problems_only=not show_all,
+        limit=limit,
+    )
+    if fmt == "json":
+        click.echo(json.dumps(found, indent=2, sort_keys=True))
+        return
+    click.echo(render_rows(found, NOTICE_COLUMNS, fmt))

@@ -8,6 +8,13 @@ resolving secrets from the environment the entry point hands over.
 
 from fleetpatch.notify.base import Message, Notifier, NotifyError
 from fleetpatch.notify.recording import RecordingNotifier
-from fleetpatch.notify.registry import build_notifiers
+from fleetpatch.notify.registry import build_notifiers, build_pagers
 
-__all__ = ["Message", "Notifier", "NotifyError", "RecordingNotifier", "build_notifiers"]
+__all__ = [
+    "Message",
+    "Notifier",
+    "NotifyError",
+    "RecordingNotifier",
+    "build_notifiers",
+    "build_pagers",
+]

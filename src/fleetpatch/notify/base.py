@@ -2,10 +2,13 @@
 
 A message goes to one team (`team`, its chat channel and e-mail address). `key` identifies it
 for good: webhooks get it as an `Idempotency-Key` header, e-mails derive their `Message-ID` from
-it, so a receiver can drop a copy. `fields` are JSON-able details for machine readers.
+it, so a receiver can drop a copy. `fields` are JSON-able details for machine readers; `items`
+are the lines a message is about (hosts and their states), which a backend may shorten.
 
-A backend either delivers the message or raises `NotifyError`; it never retries on its own (the
-caller records the outcome and decides), and it has no hidden defaults: timeouts are given.
+A backend either delivers the message or raises `NotifyError`, whose `retryable` says whether
+sending again may help (a timeout, HTTP 429 or 5xx) or not (HTTP 400: the payload is wrong). A
+backend retries on its own only where the receiver asks it to wait (Slack's `Retry-After`), and
+then within a cap it was given; it has no hidden defaults: timeouts are given.
 """
 
 from __future__ import annotations
@@ -18,7 +21,24 @@ from fleetpatch.errors import FleetpatchError
 
 
 class NotifyError(FleetpatchError):
-    """A message could not be delivered; `str()` says to whom, through what and why."""
+    """A message could not be delivered; `str()` says to whom, through what and why.
+
+    `retryable`: whether the same message may succeed later; `status` is the HTTP status when
+    there was one, and `retry_after` the seconds the receiver asked to wait (HTTP 429).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool = True,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.status = status
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +50,7 @@ class Message:
     chat: str = ""
     email: str = ""
     fields: Mapping[str, Any] = field(default_factory=dict)
+    items: tuple[str, ...] = ()
 
 
 class Notifier(Protocol):

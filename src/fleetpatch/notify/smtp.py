@@ -16,6 +16,8 @@ from email.utils import formatdate
 
 from fleetpatch.notify.base import Message, NotifyError
 
+MAX_MAIL_ITEMS = 1000
+
 
 @dataclass(frozen=True, slots=True)
 class SmtpNotifier:
@@ -57,5 +59,15 @@ def build_email(message: Message, sender: str) -> EmailMessage:
     digest = hashlib.sha256(f"{message.key}\0{message.team}".encode()).hexdigest()[:32]
     mail["Message-ID"] = f"<{digest}@fleetpatch>"
     mail["X-Fleetpatch-Key"] = message.key
-    mail.set_content(message.text)
+    mail.set_content(mail_text(message))
     return mail
+
+
+def mail_text(message: Message) -> str:
+    """The text, then the items one a line (at most `MAX_MAIL_ITEMS`, then how many more)."""
+    if not message.items:
+        return message.text
+    shown = list(message.items[:MAX_MAIL_ITEMS])
+    if len(message.items) > MAX_MAIL_ITEMS:
+        shown.append(f"… and {len(message.items) - MAX_MAIL_ITEMS} more")
+    return "\n".join([message.text, "", *shown])

@@ -1,6 +1,7 @@
 """Generic webhook: the message as one JSON object, POSTed with an `Idempotency-Key` header.
 
-Body: `{"key", "subject", "text", "team", "chat", "email", "fields": {...}}`.
+Body: `{"key", "subject", "text", "team", "chat", "email", "fields": {...}, "items": [...]}`.
+A receiver that sees the same `Idempotency-Key` twice may drop the copy.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class WebhookNotifier:
             "chat": message.chat,
             "email": message.email,
             "fields": dict(message.fields),
+            "items": list(message.items),
         }
         headers = {"Idempotency-Key": message.key}
         post_json(self.name, self.url, payload, timeout=self.timeout_seconds, headers=headers)

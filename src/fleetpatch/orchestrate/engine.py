@@ -15,6 +15,11 @@ worker that dies mid-step leaves a `running` attempt: the next worker to take th
 lease expired) ends the step's recorded process group if it is still alive, marks the attempt
 `interrupted` and runs the step again. A step recorded `ok` never runs again.
 
+Notices (`app/notices.py`) are written in the transaction that makes their change: run events
+when a run starts, stops, is halted or finishes and when a wave's hosts have all finished, a page
+trigger where a host is paged and its resolve when a host that was paged is later done. The end of
+each tick delivers the due ones through the worker's notifiers, bounded in number and time.
+
 The engine never waits without a deadline: every step has its timeout; a blocker or the verify
 step waits at most its timeout across ticks; `on_timeout` decides what a missed deadline does
 (`page`: the host is blocked and the owner paged, `block`: blocked, `skip`: skipped).
@@ -32,6 +37,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from fleetpatch.app.notices import (
+    DeliveryLimits,
+    done_waves,
+    enqueue_page,
+    enqueue_resolves,
+    enqueue_run_event,
+    event_channels,
+    page_channels,
+)
+from fleetpatch.app.notices import deliver_notices as deliver
+from fleetpatch.notify.base import Notifier
 from fleetpatch.orchestrate.blockers import check_blockers
 from fleetpatch.orchestrate.executors import (
     Executor,
@@ -50,6 +66,7 @@ from fleetpatch.runs.rate import Decision, HostView, RunView, WindowView, decide
 from fleetpatch.runs.records import TERMINAL_HOST_STATES, StepSpec
 from fleetpatch.schedule.buckets import next_window
 from fleetpatch.store import Store
+from fleetpatch.store.notices import NoticeRepository
 from fleetpatch.store.runs import RunRepository
 from fleetpatch.store.tables_runs import RunHostRow, RunRow, RunStepRow
 
@@ -60,6 +77,13 @@ DEFAULT_PARALLEL = 8
 # A host takes at most this many steps per claim before it goes back to the pool.
 MAX_STEPS_PER_CLAIM = 64
 ENGINE_ACTOR = "engine"
+# The run events that owners are told of (a halt stops the run as a stop does).
+RUN_EVENT_NOTICES = {
+    "start": "run.started",
+    "finish": "run.finished",
+    "stop": "run.stopped",
+    "halt": "run.stopped",
+}
 
 Clock = Callable[[], datetime]
 HostOutcome = Literal["continue", "done", "wait", "stop", "lost"]
@@ -71,10 +95,11 @@ class TickReport:
     started: int = 0
     steps: int = 0
     events: list[str] = field(default_factory=list)
+    notices: int = 0  # deliveries settled this tick (sent, failed or abandoned)
 
     @property
     def busy(self) -> bool:
-        return bool(self.started or self.steps or self.events)
+        return bool(self.started or self.steps or self.events or self.notices)
 
 
 def default_holder() -> str:
@@ -95,6 +120,8 @@ class Engine:
         lease_ttl: float = DEFAULT_LEASE_TTL,
         parallel: int = DEFAULT_PARALLEL,
         verifier: Verifier | None = None,
+        notifiers: Sequence[Notifier] = (),
+        delivery: DeliveryLimits | None = None,
     ) -> None:
         if lease_ttl <= 0:
             raise ValueError("lease_ttl must be positive")
@@ -106,6 +133,11 @@ class Engine:
         self.lease_ttl = lease_ttl
         self.parallel = max(1, parallel)
         self.verifier = verifier or ReportVerifier(store)
+        self.notifiers = tuple(notifiers)
+        self.delivery = delivery or DeliveryLimits()
+        self._tells_events = bool(event_channels(policy))
+        self._pages = bool(page_channels(policy))
+        self._waves_told: set[tuple[str, int]] = set()
         self._stopping = threading.Event()
 
     def request_stop(self) -> None:
@@ -133,7 +165,18 @@ class Engine:
             work = self._decide(run_id, report)
             if work:
                 self._work(run_id, work, report)
+        self.deliver_notices(report)
         return report
+
+    def deliver_notices(self, report: TickReport | None = None) -> None:
+        """Send the outbox's due notices, bounded by `delivery` (per tick, and in time)."""
+        if not self.notifiers or self._stopping.is_set():
+            return
+        done = deliver(
+            self.store, self.notifiers, holder=self.holder, now=self.clock(), limits=self.delivery
+        )
+        if report is not None:
+            report.notices += done.sent + done.failed + done.abandoned
 
     def run_until_idle(
         self, *, max_ticks: int = 100_000, idle: Callable[[], None] | None = None
@@ -185,7 +228,8 @@ class Engine:
             halted = repo.halt() is not None
             hosts = repo.hosts(run_id)
             decision = decide(self._view(run, hosts, halted=halted), self._window(run, now))
-            self._apply_event(repo, run, decision, now, report)
+            self._tell_waves(repo, run, hosts, now)
+            self._apply_event(repo, run, decision, now, report, hosts)
             work: list[str] = []
             by_name = {h.host: h for h in hosts}
             for name in decision.start:
@@ -224,6 +268,31 @@ class Engine:
                     work.append(name)
             return work if not halted and run.state in ("running", "stopped") else []
 
+    def _tell_waves(
+        self, repo: RunRepository, run: RunRow, hosts: Sequence[RunHostRow], now: datetime
+    ) -> None:
+        """A `wave.done` notice for each wave whose hosts all finished (once: the outbox's
+        unique key holds across workers, this cache saves asking again every tick)."""
+        if not self._tells_events:
+            return
+        new = [
+            w
+            for w in done_waves(hosts, TERMINAL_HOST_STATES)
+            if (run.id, w) not in self._waves_told
+        ]
+        for wave in new:
+            enqueue_run_event(
+                NoticeRepository(repo.session),
+                self.policy,
+                run,
+                hosts,
+                "wave.done",
+                "",
+                now,
+                wave=wave,
+            )
+            self._waves_told.add((run.id, wave))
+
     def _apply_event(
         self,
         repo: RunRepository,
@@ -231,6 +300,7 @@ class Engine:
         decision: Decision,
         now: datetime,
         report: TickReport,
+        hosts: Sequence[RunHostRow] = (),
     ) -> None:
         if decision.event is None:
             return
@@ -247,6 +317,11 @@ class Engine:
             run_id=run.id,
             reason=decision.reason,
         )
+        told = RUN_EVENT_NOTICES.get(decision.event)
+        if told and self._tells_events:
+            enqueue_run_event(
+                NoticeRepository(repo.session), self.policy, run, hosts, told, decision.reason, now
+            )
         report.events.append(f"{run.id}: {decision.event} ({decision.reason})")
         log.info("run %s: %s (%s)", run.id, decision.event, decision.reason, extra={"run": run.id})
 
@@ -603,6 +678,16 @@ class Engine:
                 reason=reason,
                 detail={"dedup_key": key, "bucket": run.bucket, "phase": phase, "state": state},
             )
+            if self._pages:
+                enqueue_page(
+                    NoticeRepository(repo.session),
+                    self.policy,
+                    run,
+                    row,
+                    dedup_key=key,
+                    step=spec.name,
+                    now=now,
+                )
             log.warning(
                 "page: run %s host %s %s (%s)",
                 run.id,
@@ -638,6 +723,8 @@ class Engine:
             reason=reason[:2000],
             detail={"phase": failed_phase} if failed_phase else {},
         )
+        if state == "done" and self._pages:
+            enqueue_resolves(NoticeRepository(repo.session), run, row.host, now)
 
 
 def dedup_key(run_id: str, host: str, step: str) -> str:

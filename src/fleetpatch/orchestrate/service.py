@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from fleetpatch.app.cadence import plan_bucket
+from fleetpatch.app.notices import enqueue_run_event
 from fleetpatch.errors import InputError, UnknownNameError
 from fleetpatch.exposure.drift import baseline_applies, baseline_specificity
 from fleetpatch.policy.problems import did_you_mean
@@ -24,6 +25,7 @@ from fleetpatch.schedule.buckets import find_bucket
 from fleetpatch.schedule.plan import Plan
 from fleetpatch.store import Store
 from fleetpatch.store.fleet import FleetReader
+from fleetpatch.store.notices import NoticeRepository
 from fleetpatch.store.runs import RunRepository
 from fleetpatch.store.tables_runs import AuditRow, RunHostRow, RunRow, RunStepRow
 from fleetpatch.versions import compare, scheme_for_ecosystem
@@ -361,9 +363,18 @@ def runs_of_host(store: Store, host: str, limit: int = 20) -> list[dict[str, Any
 # -- operator actions ------------------------------------------------------------------------
 
 
-def cancel_run(store: Store, run_id: str, *, now: datetime, actor: str, reason: str) -> None:
+def cancel_run(
+    store: Store,
+    run_id: str,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+    policy: Policy | None = None,
+) -> None:
     """No host starts again; queued hosts are skipped, in-flight hosts are blocked where they
-    are (their current step may finish) for a human to look at."""
+    are (their current step may finish) for a human to look at. With the `policy`, the owner
+    is told (a `run.stopped` notice in the outbox, delivered by the next worker tick)."""
     with store.session(write=True) as session:
         repo = RunRepository(session)
         run = _run(repo, run_id)
@@ -382,6 +393,16 @@ def cancel_run(store: Store, run_id: str, *, now: datetime, actor: str, reason: 
             host.finished_at = now
             host.lease_holder = host.lease_expires_at = None
         repo.audit(at=now, actor=actor, action="run.cancel", run_id=run_id, reason=reason)
+        if policy is not None:
+            enqueue_run_event(
+                NoticeRepository(session),
+                policy,
+                run,
+                repo.hosts(run_id),
+                "run.stopped",
+                f"cancelled by {actor}: {reason}",
+                now,
+            )
 
 
 def resume_run(store: Store, run_id: str, *, now: datetime, actor: str, reason: str) -> None:

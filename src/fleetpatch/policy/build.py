@@ -330,6 +330,9 @@ def to_notifier(model: NotifierModel) -> NotifierConfig:
         username=model.username,
         password_env=model.password_env,
         timeout_seconds=float(model.timeout),
+        max_wait_seconds=float(model.max_wait),
+        attempts=model.attempts,
+        backoff_seconds=float(model.backoff),
     )
 
 

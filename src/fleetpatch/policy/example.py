@@ -58,10 +58,13 @@ blackouts:
     reason: year-end change freeze
     timezone: Europe/Berlin
 
-# Where window announcements go (`fleetpatch announce`). Secrets stay in the environment:
-# url_env / password_env NAME the variables that hold them.
+# Where window announcements (`fleetpatch announce`) and run events (started, wave done,
+# finished, stopped; sent by `fleetpatch worker`) go, and pages: a `pagerduty` notifier pages the
+# bucket owner with the routing key held in the variable its pager_key names. Secrets stay in
+# the environment: url_env / password_env NAME the variables that hold them.
 # notifiers:
-#   - {name: chat, kind: slack, url_env: SLACK_WEBHOOK_URL}
+#   - {name: pd, kind: pagerduty, attempts: 3, backoff: 1s}
+#   - {name: chat, kind: slack, url_env: SLACK_WEBHOOK_URL, max_wait: 30s}
 #   - {name: hooks, kind: webhook, url: "https://hooks.example.com/fleetpatch", timeout: 10s}
 #   - {name: mail, kind: email, smtp_host: smtp.example.com, smtp_port: 587, starttls: true,
 #      sender: fleetpatch@example.com, username: fleetpatch, password_env: SMTP_PASSWORD}

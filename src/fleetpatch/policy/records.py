@@ -96,12 +96,18 @@ class Canaries:
 
 @dataclass(frozen=True, slots=True)
 class NotifierConfig:
-    """Where announcements go. `url_env`/`password_env` NAME environment variables (secrets).
+    """Where announcements, run events and pages go. `url_env`/`password_env` NAME environment
+    variables (secrets).
 
-    `kind`: `webhook` (generic JSON POST), `slack` (incoming webhook) or `email` (SMTP).
+    `kind`: `webhook` (generic JSON POST), `slack` (incoming webhook) or `email` (SMTP) get
+    announcements and run events; `pagerduty` (Events API v2; `url` defaults to PagerDuty's
+    events endpoint) gets pages, with each team's routing key from its `pager_key` variable.
+    `max_wait_seconds`: the most a Slack notifier waits in all on HTTP 429 `Retry-After`.
+    `attempts`, `backoff_seconds`: how often a page is tried within one delivery, and the first
+    wait between tries (doubled each time).
     """
 
-    kind: Literal["webhook", "slack", "email"]
+    kind: Literal["webhook", "slack", "email", "pagerduty"]
     name: str
     url: str = ""
     url_env: str = ""
@@ -112,6 +118,9 @@ class NotifierConfig:
     username: str = ""
     password_env: str = ""
     timeout_seconds: float = 10.0
+    max_wait_seconds: float = 30.0
+    attempts: int = 3
+    backoff_seconds: float = 1.0
 
 
 @dataclass(frozen=True, slots=True)

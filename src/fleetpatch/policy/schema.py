@@ -207,10 +207,11 @@ class CanariesModel(Model):
 
 
 class NotifierModel(Model):
-    """Where announcements go: `webhook` (JSON POST), `slack` (incoming webhook), `email` (SMTP)."""
+    """Where announcements and run events go: `webhook` (JSON POST), `slack` (incoming webhook),
+    `email` (SMTP); where pages go: `pagerduty` (Events API v2)."""
 
     name: Name
-    kind: Literal["webhook", "slack", "email"]
+    kind: Literal["webhook", "slack", "email", "pagerduty"]
     url: HttpUrl = ""
     url_env: EnvName = ""
     smtp_host: str = ""
@@ -220,12 +221,18 @@ class NotifierModel(Model):
     username: str = ""
     password_env: EnvName = ""
     timeout: Duration = 10
+    max_wait: Duration = 30
+    attempts: Annotated[int, Field(ge=1, le=10)] = 3
+    backoff: Duration = 1
 
     @model_validator(mode="after")
     def _complete(self) -> NotifierModel:
         if self.kind == "email":
             if not (self.smtp_host and self.sender):
                 raise ValueError("an email notifier needs smtp_host and sender")
+        elif self.kind == "pagerduty":
+            if self.url and self.url_env:
+                raise ValueError("a pagerduty notifier takes url or url_env, not both")
         elif bool(self.url) == bool(self.url_env):
             raise ValueError(f"a {self.kind} notifier needs exactly one of url or url_env")
         return self

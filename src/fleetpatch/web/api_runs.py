@@ -91,7 +91,12 @@ def post_cancel(run_id: str, body: ReasonIn, request: Request, caller: Operator)
     context = context_of(request)
     with context.writing():
         service.cancel_run(
-            context.store, run_id, now=context.clock(), actor=_actor(caller), reason=body.reason
+            context.store,
+            run_id,
+            now=context.clock(),
+            actor=_actor(caller),
+            reason=body.reason,
+            policy=context.policy,
         )
     return service.show_run(context.store, run_id)
 
