@@ -10,7 +10,9 @@ arrive. Then, for each page: "cold" is its first request (the page's own work, n
 cached yet), "warm" the p50 and p95 of `--requests` more. The targets: warm < 200 ms, cold
 < 500 ms; a page over either is marked. Pages: the overview, the hosts list (plain and filtered),
 the worst host's page (and metal-01's in the demo), every bucket's page, the packages (drift)
-page, a CVE page, and the JSON and /metrics twins of the overview, a bucket and drift.
+page, a CVE page, the runs page, the biggest run's page, its bucket's runs and the page of the
+host with the most recorded steps, and the JSON and /metrics twins of the overview, a bucket,
+drift and the runs.
 """
 
 from __future__ import annotations
@@ -64,6 +66,13 @@ def pages(db: Path, policy_buckets: list[str]) -> list[str]:
         ).fetchone()
         metal = conn.execute("SELECT 1 FROM host_status WHERE hostname = 'metal-01'").fetchone()
         advisory = conn.execute("SELECT advisory_id FROM advisories LIMIT 1").fetchone()
+        runs = conn.execute(
+            "SELECT id, bucket FROM runs ORDER BY (SELECT count(*) FROM run_hosts h "
+            "WHERE h.run_id = runs.id) DESC LIMIT 1"
+        ).fetchone()
+        ran = conn.execute(
+            "SELECT host FROM run_steps GROUP BY host ORDER BY count(*) DESC LIMIT 1"
+        ).fetchone()
     out = ["/", "/hosts", "/hosts?state=pending_reboot&sort=uptime", "/packages"]
     if worst:
         out.append(f"/hosts/{worst[0]}")
@@ -72,7 +81,12 @@ def pages(db: Path, policy_buckets: list[str]) -> list[str]:
     out += [f"/buckets/{b}" for b in policy_buckets]
     if advisory:
         out.append(f"/cve?q={advisory[0]}")
-    out += ["/api/v1/overview", "/api/v1/drift", "/metrics"]
+    out.append("/runs")
+    if runs:  # the biggest run, its bucket's runs, and the host with the most recorded steps
+        out += [f"/runs/{runs[0]}", f"/runs?bucket={runs[1]}"]
+    if ran:
+        out.append(f"/hosts/{ran[0]}")
+    out += ["/api/v1/overview", "/api/v1/drift", "/api/v1/runs", "/metrics"]
     out += [f"/api/v1/buckets/{b}" for b in policy_buckets[:1]]
     return out
 

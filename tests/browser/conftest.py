@@ -1,9 +1,10 @@
 """Browser tests: Playwright driving Debian's Chromium against a real uvicorn serving a demo store.
 
-The store is a small `fleetpatch demo` fleet (built once per session by `build_demo`), served by
-the real app factory on a free loopback port. Tests skip when `/usr/bin/chromium` (or the Python
-`playwright` package) is missing, unless `FLEETPATCH_REQUIRE_BROWSER=1` (CI) makes that a failure.
-Playwright is never asked to download a browser. Screenshots go to `artifacts/screenshots/`.
+The store is a small `fleetpatch demo` fleet with its simulated runs (built once per session by
+`build_demo` and `build_demo_runs`), served by the real app factory on a free loopback port.
+Tests skip when `/usr/bin/chromium` (or the Python `playwright` package) is missing, unless
+`FLEETPATCH_REQUIRE_BROWSER=1` (CI) makes that a failure. Playwright is never asked to download a
+browser. Screenshots go to `artifacts/screenshots/`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from browser_support import Server
 
 from fleetpatch.app.demo import build_demo
 from fleetpatch.app.tokens import create_token
+from fleetpatch.orchestrate.demo_runs import build_demo_runs
 from fleetpatch.policy.example import EXAMPLE_POLICY
 from fleetpatch.policy.loader import parse_policy
 from fleetpatch.policy.records import Policy
@@ -79,6 +81,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     store = open_store(url)
     policy = parse_policy(EXAMPLE_POLICY, "fleet.yaml")
     build_demo(store, policy, hosts=HOSTS, seed=7, now=NOW, every=EVERY)
+    build_demo_runs(store, policy, now=NOW, seed=7)  # as `fleetpatch demo` does
     yield Fleet(store, policy, url)
     store.close()
 

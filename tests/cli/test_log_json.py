@@ -72,7 +72,7 @@ def test_a_bad_format_call_still_logs_one_json_line(
 
 def test_the_run_engine_logs_carry_the_run_id(tmp_path: Path) -> None:
     now = "2026-11-30T12:00:00Z"
-    demo = ["demo", "--no-serve", "--hosts", "20", "--every", "45", "--now", now]
+    demo = ["demo", "--no-serve", "--no-runs", "--hosts", "20", "--every", "45", "--now", now]
     built = CliRunner().invoke(cli, [*demo, "--dir", str(tmp_path / "demo")])
     assert built.exit_code == 0, built.output
     for name in ("fleetpatch.db", "fleet.yaml"):

@@ -20,7 +20,7 @@ DATABASES = "no bucket 'databse' in the policy; did you mean 'databases'?"
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("names")
-    args = ["demo", "--no-serve", "--hosts", "40", "--every", "45", "--now", NOW]
+    args = ["demo", "--no-serve", "--no-runs", "--hosts", "40", "--every", "45", "--now", NOW]
     result = CliRunner().invoke(cli, [*args, "--dir", str(directory)])
     assert result.exit_code == 0, result.output
     return directory

@@ -19,7 +19,7 @@ NOW = "2026-11-30T12:00:00Z"
 @pytest.fixture(scope="module")
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("rundemo")
-    args = ["demo", "--no-serve", "--hosts", "40", "--every", "45", "--now", NOW]
+    args = ["demo", "--no-serve", "--no-runs", "--hosts", "40", "--every", "45", "--now", NOW]
     result = CliRunner().invoke(cli, [*args, "--dir", str(directory)])
     assert result.exit_code == 0, result.output
     return directory

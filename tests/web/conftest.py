@@ -1,5 +1,6 @@
 """Fixtures for the web tests: a small real store (generated hosts, Debian 12 catalog, AlmaLinux
-advisories), evaluated once per session and copied per test, and in-process clients over it."""
+advisories), evaluated once per session and copied per test, and in-process clients over it;
+`runs_store`/`runs_client` add the demo's three runs, worked by the engine (simulated executor)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from fleetpatch.app.evaluate import evaluate_fleet
 from fleetpatch.app.ingest import Source, ingest
 from fleetpatch.app.tokens import create_token
 from fleetpatch.app.upstream import import_advisories, import_catalog
+from fleetpatch.orchestrate.demo_runs import build_demo_runs
 from fleetpatch.policy.example import EXAMPLE_POLICY
 from fleetpatch.policy.loader import parse_policy
 from fleetpatch.policy.records import Policy
@@ -74,4 +76,32 @@ def client(store: Store, policy: Policy) -> Iterator[TestClient]:
 @pytest.fixture
 def auth_client(store: Store, policy: Policy) -> Iterator[TestClient]:
     with make_client(store, policy, auth=True) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def runs_db(evaluated_db: Path, tmp_path_factory: pytest.TempPathFactory, policy: Policy) -> Path:
+    """The evaluated web store plus the demo's three runs, built once."""
+    path = tmp_path_factory.mktemp("runs") / "fleet.db"
+    shutil.copyfile(evaluated_db, path)
+    store = open_store(f"sqlite:///{path}")
+    made = build_demo_runs(store, policy, now=NOW, seed=7)
+    store.close()
+    assert made.skipped == ()
+    return path
+
+
+@pytest.fixture
+def runs_store(runs_db: Path, tmp_path: Path) -> Iterator[Store]:
+    copy = tmp_path / "fleet.db"
+    shutil.copyfile(runs_db, copy)
+    opened = open_store(f"sqlite:///{copy}")
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def runs_client(runs_store: Store, policy: Policy) -> Iterator[TestClient]:
+    app = create_app(Settings(), runs_store, policy, lambda: NOW, auth=False)
+    with TestClient(app, raise_server_exceptions=True) as c:
         yield c

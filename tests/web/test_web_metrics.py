@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,12 +16,14 @@ from prometheus_client.parser import text_string_to_metric_families
 from web_support import HOSTS, NOW, Tokens, bearer, report_json, require_tool
 
 from fleetpatch.exposure.rollups import Rollup
+from fleetpatch.orchestrate import service
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
+from fleetpatch.store.runs import RunRepository
 from fleetpatch.web.metrics import METRICS
 
 DASHBOARD = Path(__file__).resolve().parents[2] / "grafana" / "fleetpatch.json"
-ALLOWED_LABELS = {"bucket", "owner", "state", "severity", "since"}
+ALLOWED_LABELS = {"bucket", "owner", "state", "severity", "since", "step", "outcome", "le"}
 
 
 def scrape(client: TestClient) -> dict[str, list[tuple[dict[str, str], float]]]:
@@ -122,6 +125,11 @@ _GROUPING = re.compile(r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\
 _IDENTIFIER = re.compile(r"(?<![\w:.$])[a-zA-Z_:][\w:]*(?![\w:]|\s*\()")
 _KEYWORDS = {"and", "or", "unless", "bool", "offset", "atan2", "inf", "nan"}
 _SERIES_SUFFIXES = ("_bucket", "_sum", "_count")
+_FAMILY_SUFFIXES = {
+    "histogram": _SERIES_SUFFIXES,
+    "summary": _SERIES_SUFFIXES,
+    "counter": ("_total",),
+}
 
 
 def metric_names(expr: str) -> set[str]:
@@ -163,17 +171,26 @@ def exported_families(client: TestClient) -> tuple[dict[str, str], set[str]]:
 
 
 def series_base(name: str, families: dict[str, str]) -> str:
-    """A histogram's or summary's `_bucket`/`_sum`/`_count` series counts as its family."""
-    for suffix in _SERIES_SUFFIXES:
-        base = name.removesuffix(suffix)
-        if base != name and families.get(base) in {"histogram", "summary", "gaugehistogram"}:
-            return base
+    """A histogram's or summary's `_bucket`/`_sum`/`_count` series, and a counter's `_total`,
+    count as their family."""
+    for kind in ("histogram", "summary", "gaugehistogram", "counter"):
+        for suffix in _FAMILY_SUFFIXES.get(kind, _SERIES_SUFFIXES):
+            base = name.removesuffix(suffix)
+            if base != name and families.get(base) == kind:
+                return base
     return name
 
 
 def test_histogram_and_summary_series_count_as_their_family() -> None:
-    families = {"fleetpatch_x": "histogram", "fleetpatch_y": "summary", "fleetpatch_z": "gauge"}
+    families = {
+        "fleetpatch_x": "histogram",
+        "fleetpatch_y": "summary",
+        "fleetpatch_z": "gauge",
+        "fleetpatch_c": "counter",
+    }
     assert series_base("fleetpatch_x_bucket", families) == "fleetpatch_x"
+    assert series_base("fleetpatch_c_total", families) == "fleetpatch_c"
+    assert series_base("fleetpatch_x_total", families) == "fleetpatch_x_total"  # not a counter
     assert series_base("fleetpatch_y_count", families) == "fleetpatch_y"
     assert series_base("fleetpatch_y_sum", families) == "fleetpatch_y"
     assert series_base("fleetpatch_z_count", families) == "fleetpatch_z_count"  # not a series
@@ -194,3 +211,90 @@ def test_grafana_panels_use_exactly_the_exported_metrics(client: TestClient) -> 
         assert not unknown, f"panel {title!r} names metrics /metrics does not export: {unknown}"
         used |= names
     assert used == set(METRICS)  # every exported metric has a panel
+
+
+# -- runs ----------------------------------------------------------------------------------
+
+
+def test_run_series_equal_the_store(runs_client: TestClient, runs_store: Store) -> None:
+    """Over the demo's three engine-made runs: runs by state, hosts in flight, step outcomes
+    and durations match what the store recorded, labels bounded (never a host or a run)."""
+    scraped = scrape(runs_client)
+    for name, samples in scraped.items():
+        for labels, _ in samples:
+            assert set(labels) <= ALLOWED_LABELS, (name, labels)
+    by_state = {lb["state"]: v for lb, v in scraped["fleetpatch_runs"]}
+    assert by_state == {
+        "planned": 0,
+        "running": 1,
+        "stopped": 1,
+        "halted": 0,
+        "finished": 1,
+        "cancelled": 0,
+    }
+    with runs_store.session() as session:
+        repo = RunRepository(session)
+        runs = {r.id: r for r in repo.listing()}
+        hosts = [h for run_id in runs for h in repo.hosts(run_id)]
+        steps = [s for run_id in runs for s in repo.steps(run_id)]
+    flying = [h for h in hosts if h.state not in ("queued", "done", "failed", "blocked")]
+    in_flight = {lb["bucket"]: v for lb, v in scraped["fleetpatch_run_hosts_in_flight"]}
+    assert in_flight == {"k8s-nodes": len(flying)} != {"k8s-nodes": 0}
+    outcomes = {
+        (lb["bucket"], lb["step"], lb["outcome"]): v
+        for lb, v in scraped["fleetpatch_run_step_outcomes"]
+    }
+    expected: dict[tuple[str, str, str], float] = {}
+    for s in steps:
+        key = (runs[s.run_id].bucket, s.name, s.outcome)
+        expected[key] = expected.get(key, 0) + 1
+    assert outcomes == expected
+    assert (
+        outcomes[("databases", "post-check", "failed")]
+        + outcomes.get(("databases", "pre-check", "failed"), 0)
+        == 1
+    )
+    histogram = scraped["fleetpatch_run_step_duration_seconds"]
+    upgrade = [s for s in steps if s.name == "upgrade" and runs[s.run_id].bucket == "k8s-nodes"]
+    seconds = [(s.finished_at - s.started_at).total_seconds() for s in upgrade if s.finished_at]
+    count = {
+        lb["le"]: v
+        for lb, v in histogram
+        if lb.get("bucket") == "k8s-nodes" and lb.get("step") == "upgrade" and "le" in lb
+    }
+    assert count["+Inf"] == len(seconds) > 0
+    assert count["600.0"] == sum(1 for s in seconds if s <= 600)
+    assert count["120.0"] == sum(1 for s in seconds if s <= 120) < len(seconds)  # minutes, not 0
+
+
+def test_halted_and_lease_age_follow_the_store(runs_client: TestClient, runs_store: Store) -> None:
+    scraped = scrape(runs_client)
+    assert scraped["fleetpatch_halted"] == [({}, 0.0)]
+    assert scraped["fleetpatch_run_lease_age_seconds"] == [({}, 0.0)]  # no lease held
+    service.halt(runs_store, now=NOW, actor="test", reason="INC-1")
+    with runs_store.session(write=True) as session:
+        repo = RunRepository(session)
+        (run_id,) = [r.id for r in repo.listing() if r.state == "running"]
+        host = next(h for h in repo.hosts(run_id) if h.state == "queued")
+        assert repo.claim(run_id, host.host, "w9:1:1", NOW - timedelta(seconds=90), ttl=60)
+    scraped = scrape(runs_client)
+    assert scraped["fleetpatch_halted"] == [({}, 1.0)]
+    assert scraped["fleetpatch_run_lease_age_seconds"] == [({}, 90.0)]  # a worker gone quiet
+
+
+@pytest.mark.oracle
+def test_promtool_finds_nothing_to_report_in_the_run_series(runs_client: TestClient) -> None:
+    promtool = require_tool("promtool")
+    body = runs_client.get("/metrics").text
+    assert "fleetpatch_run_step_duration_seconds_bucket{" in body  # the runs are there
+    assert "fleetpatch_run_step_outcomes_total{" in body
+    checked = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=body,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    findings = checked.stdout + checked.stderr
+    assert (checked.returncode, findings) == (0, ""), findings

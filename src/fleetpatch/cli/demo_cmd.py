@@ -2,8 +2,10 @@
 
 `fleetpatch demo` builds `DIR/fleetpatch.db` (fresh) and `DIR/fleet.yaml` (the example policy)
 with a fleet of real Debian 12 and AlmaLinux 9 package sets, real AlmaLinux advisories and 90
-days of history (`fleetpatch.app.demo`), prints a summary, then serves the dashboard through the
-`serve` command (loopback, no auth) and prints its URL; `--no-serve` stops after the summary.
+days of history (`fleetpatch.app.demo`), then three runs worked by the engine with the simulated
+executor on a virtual clock (`fleetpatch.orchestrate.demo_runs`; `--no-runs` leaves them out),
+prints a summary, then serves the dashboard through the `serve` command (loopback, no auth) and
+prints its URL; `--no-serve` stops after the summary.
 `demo generate` writes the reports of `fleetpatch.simulate.fleet` as NDJSON, the input of
 `fleetpatch ingest`. The clock is read here, at the edge, only when `--now` is not given.
 """
@@ -26,6 +28,7 @@ from fleetpatch.simulate.fleet import fleet_to_ndjson, generate_fleet
 
 if TYPE_CHECKING:
     from fleetpatch.app.demo import DemoSummary
+    from fleetpatch.orchestrate.demo_runs import DemoRuns
 
 PROGRESS_EVERY = 1000
 DB_FILE = "fleetpatch.db"
@@ -53,6 +56,12 @@ POLICY_FILE = "fleet.yaml"
 @click.option("--port", type=click.IntRange(1, 65535), default=8080, show_default=True)
 @click.option("--no-serve", is_flag=True, help="Build the demo and exit; do not serve it.")
 @click.option(
+    "--runs/--no-runs",
+    default=True,
+    show_default=True,
+    help="Add three runs worked by the simulated executor (finished, stopped, in progress).",
+)
+@click.option(
     "--every",
     type=click.IntRange(1, 90),
     default=2,
@@ -74,6 +83,7 @@ def demo(
     directory: Path,
     port: int,
     no_serve: bool,
+    runs: bool,
     every: int,
     now_text: str | None,
 ) -> None:
@@ -89,6 +99,7 @@ def demo(
         return
     from fleetpatch.app.demo import build_demo
     from fleetpatch.cli.serve_cmd import serve
+    from fleetpatch.orchestrate.demo_runs import build_demo_runs
     from fleetpatch.policy.example import EXAMPLE_POLICY
     from fleetpatch.policy.loader import parse_policy
     from fleetpatch.store import open_store
@@ -97,21 +108,28 @@ def demo(
     db_path, policy_path = _fresh_files(directory, EXAMPLE_POLICY)
     settings = replace(ctx.find_root().obj, db_url=f"sqlite:///{db_path}", policy_path=policy_path)
     store = open_store(settings.db_url)
+    policy = parse_policy(EXAMPLE_POLICY, str(policy_path))
     started = time.perf_counter()
     try:
         summary = build_demo(
             store,
-            parse_policy(EXAMPLE_POLICY, str(policy_path)),
+            policy,
             hosts=count,
             seed=seed,
             now=now,
             every=every,
             progress=lambda message: click.echo(f"... {message}", err=True),
         )
+        made = None
+        if runs:
+            click.echo("... working three runs with the simulated executor", err=True)
+            made = build_demo_runs(store, policy, now=now, seed=seed)
     finally:
         store.close()
     seconds = time.perf_counter() - started
     click.echo(_summary_text(summary, db_path, policy_path, seconds))
+    if made is not None:
+        click.echo(_runs_text(made))
     if no_serve:
         return
     ctx.obj = settings
@@ -149,6 +167,17 @@ def _summary_text(summary: DemoSummary, db_path: Path, policy_path: Path, second
         f"store: {db_path} ({size_mb:.1f} MB), policy: {policy_path}",
         f"built in {seconds:.1f} s",
     ]
+    return "\n".join(lines)
+
+
+def _runs_text(runs: DemoRuns) -> str:
+    lines = [f"simulated runs (simulated executor, virtual clock; {runs.seconds:.1f} s):"]
+    for run in runs.runs:
+        hosts = ", ".join(f"{n} {state}" for state, n in run.hosts_by_state.items())
+        paged = f", paged {run.pages}" if run.pages else ""
+        lines.append(f"  {run.id} {run.bucket}: {run.state} ({hosts}{paged})")
+    for bucket in runs.skipped:
+        lines.append(f"  no run of {bucket}: none of its hosts needs work")
     return "\n".join(lines)
 
 

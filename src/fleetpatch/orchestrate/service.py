@@ -69,8 +69,11 @@ def start_run(
     dry_run: bool = False,
     override_window: bool = False,
     reason: str = "",
+    run_id: str | None = None,
 ) -> StartedRun:
-    """Plan the bucket's pending hosts into a run with a frozen target; store it unless dry."""
+    """Plan the bucket's pending hosts into a run with a frozen target; store it unless dry.
+    `run_id` names the run (the demo's are fixed, so it is the same every time); by default a
+    fresh id from the time and a random suffix."""
     bucket = find_bucket(policy, bucket_name)
     name = executor or bucket.executor
     if name is None:
@@ -92,7 +95,7 @@ def start_run(
     levels = _target_levels(plan, chosen, ecosystem_of, policy.baselines)
     planned: list[RunHostPlan] = []
     rows: list[RunHostRow] = []
-    run_id = None if dry_run else new_run_id(now)
+    run_id = None if dry_run else (run_id or new_run_id(now))
     for wave in plan.waves:
         for hp in wave.hosts:
             if hp.hostname not in chosen:

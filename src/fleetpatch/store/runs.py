@@ -96,7 +96,7 @@ class RunRepository:
             .order_by(RunRow.created_at.desc())
             .limit(limit)
         )
-        return [(r, h) for r, h in self.session.execute(query).tuples()]
+        return [(r, h) for r, h in self.session.execute(query)]
 
     def claim(self, run_id: str, host: str, holder: str, now: datetime, ttl: float) -> bool:
         """Take the host's lease: free, expired, or already ours. True when we hold it now."""

@@ -21,7 +21,7 @@ from fleetpatch import __version__
 from fleetpatch.policy.records import Policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store
-from fleetpatch.web import api, api_runs, errors, login, oncall, openapi, pages
+from fleetpatch.web import api, api_runs, errors, login, oncall, openapi, pages, run_pages
 from fleetpatch.web.auth import reader
 from fleetpatch.web.context import Clock, WebContext
 from fleetpatch.web.metrics import fleet_registry
@@ -44,7 +44,7 @@ def create_app(
     )
     context = app.state.fleetpatch = WebContext(settings, store, policy, clock, auth)
     app.state.templates = pages.template_environment()
-    registry = fleet_registry(store, policy, context.metric_figures)
+    registry = fleet_registry(store, policy, context.metric_figures, clock=clock)
 
     @app.get("/metrics", include_in_schema=False, dependencies=[Depends(reader)])
     async def metrics(request: Request) -> Response:
@@ -61,6 +61,7 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(login.router)
     app.include_router(oncall.pages)
+    app.include_router(run_pages.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     openapi.install(app, auth=auth)
     errors.install(app)

@@ -48,7 +48,7 @@ def cross_site(request: Request) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> HTMLResponse:
-    return render(request, "login.html", problem="")
+    return render(request, "login.html", public=True, problem="")
 
 
 @router.post("/login", response_class=HTMLResponse, response_model=None)
@@ -58,7 +58,10 @@ async def login(request: Request) -> HTMLResponse | RedirectResponse:
     refused = cross_site(request)
     if refused:
         page = render(
-            request, "login.html", problem=f"refused: a login from another site ({refused})"
+            request,
+            "login.html",
+            public=True,
+            problem=f"refused: a login from another site ({refused})",
         )
         page.status_code = 403
         return page
@@ -68,7 +71,9 @@ async def login(request: Request) -> HTMLResponse | RedirectResponse:
         authenticate, context.store, token.strip(), now=context.clock()
     )
     if caller is None or not caller.may("read"):
-        page = render(request, "login.html", problem="unknown, revoked or non-viewer token")
+        page = render(
+            request, "login.html", public=True, problem="unknown, revoked or non-viewer token"
+        )
         page.status_code = 401
         return page
     session_id = await run_in_threadpool(_open, context, caller)

@@ -13,6 +13,7 @@ Grafana dashboard and docs/metrics.md use exactly these.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
@@ -25,6 +26,7 @@ from fleetpatch.policy.records import Policy
 from fleetpatch.store import Store
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.status_queries import StatusQueries
+from fleetpatch.web.metrics_runs import RUN_METRICS, RunCollector
 
 # The rollups count in days; Prometheus's convention (and promtool) wants base units, so the
 # durations are exported in seconds and dashboards scale them for display.
@@ -67,6 +69,7 @@ METRICS: tuple[str, ...] = (
     "fleetpatch_time_to_patch_p50_seconds",
     "fleetpatch_time_to_patch_p90_seconds",
     "fleetpatch_exposure_oldest_seconds",
+    *RUN_METRICS,
 )
 
 
@@ -173,11 +176,16 @@ def time_to_patch_gauges(figures: TtpFigures) -> Iterator[GaugeMetricFamily]:
 
 
 def fleet_registry(
-    store: Store, policy: Policy, ttp_figures: Callable[[], TtpFigures] | None = None
+    store: Store,
+    policy: Policy,
+    ttp_figures: Callable[[], TtpFigures] | None = None,
+    *,
+    clock: Callable[[], datetime],
 ) -> CollectorRegistry:
-    """A registry of its own (never the global one) holding the fleet collector. `ttp_figures`:
-    how a server gets (and keeps, per evaluation) the time-to-patch figures; None reads them on
-    every scrape."""
+    """A registry of its own (never the global one) holding the fleet and run collectors.
+    `ttp_figures`: how a server gets (and keeps, per evaluation) the time-to-patch figures; None
+    reads them on every scrape. `clock`: the server's, which dates the lease age."""
     registry = CollectorRegistry(auto_describe=False)
     registry.register(FleetCollector(store, policy, ttp_figures))
+    registry.register(RunCollector(store, clock))
     return registry

@@ -8,6 +8,7 @@ the matching filter).
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,6 +20,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fleetpatch.app import dashboard
+from fleetpatch.app.run_views import halt_banner, host_runs, recent_runs
 from fleetpatch.app.time_to_patch import TimeToPatch
 from fleetpatch.app.tokens import Caller
 from fleetpatch.store.evaluations import HistoryPoint
@@ -32,6 +34,7 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Caller, Depends(reader)]
 TEMPLATES = Path(__file__).parent / "templates"
 PAGE_SIZE = 50
+RECENT_RUNS = 10  # on a host's and a bucket's page; /runs lists more
 
 
 def template_environment() -> Environment:
@@ -45,6 +48,8 @@ def template_environment() -> Environment:
     env.filters["days"] = _days
     env.filters["when"] = _when
     env.filters["pct"] = lambda v: f"{v:.1f} %"
+    env.filters["duration"] = _duration
+    env.filters["evidence"] = _evidence
     return env
 
 
@@ -53,10 +58,13 @@ def hosts_url(**params: Any) -> str:
     return "/hosts" + (f"?{urlencode(kept)}" if kept else "")
 
 
-def render(request: Request, name: str, **values: Any) -> HTMLResponse:
+def render(request: Request, name: str, *, public: bool = False, **values: Any) -> HTMLResponse:
+    """The page, with the andon banner when the fleet is halted (one primary-key read). A
+    `public` page (the login form) is shown to anyone, so it never says why the fleet halted."""
     context = context_of(request)
     template = request.app.state.templates.get_template(name)
-    return HTMLResponse(template.render(auth=context.auth, **values))
+    halt = None if public else halt_banner(context.store)
+    return HTMLResponse(template.render(auth=context.auth, halt=halt, **values))
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -91,7 +99,8 @@ def bucket_page(
         ttp=context.time_to_patch,
     )
     charts = trend_charts(view.trend, "bucket") + ttp_charts(view.time_to_patch, "bucket")
-    return render(request, "bucket.html", view=view, charts=charts)
+    runs = recent_runs(context.store, bucket=view.bucket.name, limit=RECENT_RUNS)
+    return render(request, "bucket.html", view=view, charts=charts, runs=runs)
 
 
 @router.get("/hosts", response_class=HTMLResponse)
@@ -131,7 +140,8 @@ def host_page(hostname: str, request: Request, _: Reader) -> HTMLResponse:
     view = dashboard.host_view(
         context.store, context.policy, hostname, now=context.clock(), upstream_for=context.upstream
     )
-    return render(request, "host.html", view=view, now=context.clock())
+    runs = host_runs(context.store, view.header.hostname, limit=RECENT_RUNS)
+    return render(request, "host.html", view=view, now=context.clock(), host_runs=runs)
 
 
 def trend_charts(
@@ -170,6 +180,23 @@ def _days(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{value:,.0f} days" if value >= 10 else f"{value:,.1f} days"
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:.0f} s"
+    return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:.0f} min"
+
+
+def _evidence(value: Any) -> str:
+    """A piece of step evidence as text (autoescaped by the template like everything else)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, default=str)
 
 
 def _when(value: datetime | date | None) -> str:
