@@ -42,6 +42,7 @@ from fleetpatch.store import Store
 from fleetpatch.store.announcements import AnnouncementRepository
 from fleetpatch.store.evaluations import EvaluationRepository
 from fleetpatch.store.fleet import FleetReader
+from fleetpatch.store.runs import RunRepository
 
 log = logging.getLogger(__name__)
 
@@ -297,15 +298,23 @@ def plan_bucket(
 ) -> Plan:
     """The plan for the bucket's next window, or for the first one open at or after `window`.
 
-    Step durations come from the policy and defaults: runs do not record measured durations
-    yet, so the history given to the planner is empty.
+    Step durations are measured ones once the bucket has run history (the median of its
+    recent completed steps, simulated runs left out), else the policy's, else the defaults; each
+    step of the plan says which.
     """
     spec = find_bucket(policy, bucket)
     if concurrency is not None:
         spec = replace(spec, concurrency=concurrency)
     hosts = bucket_hosts(store, policy, bucket, now, upstream=upstream)
     opening = next_window(policy, spec, window or now)
-    return make_plan(spec, hosts, bucket_size=len(hosts), window=opening, history={})
+    history = measured_history(store, bucket)
+    return make_plan(spec, hosts, bucket_size=len(hosts), window=opening, history=history)
+
+
+def measured_history(store: Store, bucket: str) -> dict[str, list[float]]:
+    """Seconds each step took in the bucket's recent real runs (not simulated ones)."""
+    with store.session() as session:
+        return RunRepository(session).step_durations(bucket)
 
 
 def bucket_forecast(
@@ -335,7 +344,10 @@ def fleet_forecast(
     for spec in policy.buckets:
         hosts = bucket_hosts(store, policy, spec.name, now, packages=False)
         openings = next_openings(spec.windows, now, FORECAST_OPENINGS, blackouts_for(policy, spec))
-        found.append(forecast_fix(spec, hosts, openings, published=now, soak_days=soak))
+        history = measured_history(store, spec.name)
+        found.append(
+            forecast_fix(spec, hosts, openings, published=now, soak_days=soak, history=history)
+        )
     return found
 
 

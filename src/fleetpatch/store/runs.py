@@ -175,13 +175,17 @@ class RunRepository:
         )
         return int(self.session.execute(query).scalar() or 0)
 
-    def step_durations(self, bucket: str, limit: int = 200) -> dict[str, list[float]]:
-        """Measured seconds of the bucket's completed steps, oldest first, per step name."""
+    def step_durations(
+        self, bucket: str, limit: int = 200, *, leave_out: Sequence[str] = ("simulated",)
+    ) -> dict[str, list[float]]:
+        """Measured seconds of the bucket's completed steps, oldest first, per step name; runs of
+        the `leave_out` executors (the simulated one: its clock is a model's) do not count."""
         query = (
             select(RunStepRow.name, RunStepRow.started_at, RunStepRow.finished_at)
             .join(RunRow, RunRow.id == RunStepRow.run_id)
             .where(
                 RunRow.bucket == bucket,
+                RunRow.executor.not_in(list(leave_out)),
                 RunStepRow.outcome == "ok",
                 RunStepRow.finished_at.is_not(None),
             )
