@@ -80,6 +80,18 @@ def test_an_unknown_ecosystem_is_refused_with_the_known_ones() -> None:
     assert "Alpine" in message
 
 
+def test_an_image_based_bottlerocket_node_is_a_known_ecosystem() -> None:
+    node = report(
+        ecosystem="Bottlerocket:1.20",
+        image={"id": "ami-0123456789abcdef0", "name": "bottlerocket-aws-k8s-1.29-x86_64-v1.20.3"},
+        kernel={"running": "6.1.102", "installed": ["6.1.102"]},
+    )
+    node["packages"] = []
+    parsed = parse_report(node)
+    assert parsed.ecosystem == "Bottlerocket:1.20"
+    assert parsed.image is not None
+
+
 @pytest.mark.parametrize(
     "release", ["6.1.0-18-amd64", "6.6.14-0-lts", "5.14.0-362.8.1.el9_3.x86_64", "6.1.102"]
 )

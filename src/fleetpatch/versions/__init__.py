@@ -41,6 +41,9 @@ _ECOSYSTEM_PREFIXES: tuple[tuple[str, str], ...] = (
     ("Mageia", "rpm"),
     ("openEuler", "rpm"),
     ("Alpine", "apk"),
+    # Image-based: a Bottlerocket node is patched by moving to a new image release, which the
+    # report names in `image`; the packages inside an image are built as RPMs.
+    ("Bottlerocket", "rpm"),
 )
 
 
