@@ -31,6 +31,7 @@ import hashlib
 import logging
 import socket
 import threading
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -100,6 +101,19 @@ class TickReport:
     @property
     def busy(self) -> bool:
         return bool(self.started or self.steps or self.events or self.notices)
+
+
+@dataclass
+class _Claim:
+    """What the holder of a host's lease knows of the host's step rows while it holds the lease.
+
+    Only the holder writes them, so they are read once per claim (`known` false), and not at all
+    for a host the claim took from the queue, which has none yet. Saves a scan per step.
+    """
+
+    known: bool = False
+    attempts: Counter[str] = field(default_factory=Counter)
+    open_verify: tuple[int, int] | None = None  # (id, attempt) of a verify still being polled
 
 
 def default_holder() -> str:
@@ -218,7 +232,8 @@ class Engine:
 
     # -- deciding --------------------------------------------------------------------------
 
-    def _decide(self, run_id: str, report: TickReport) -> list[str]:
+    def _decide(self, run_id: str, report: TickReport) -> list[tuple[str, bool]]:
+        """The hosts to work now, each with whether it just left the queue."""
         now = self.clock()
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
@@ -230,7 +245,7 @@ class Engine:
             decision = decide(self._view(run, hosts, halted=halted), self._window(run, now))
             self._tell_waves(repo, run, hosts, now)
             self._apply_event(repo, run, decision, now, report, hosts)
-            work: list[str] = []
+            work: list[tuple[str, bool]] = []
             by_name = {h.host: h for h in hosts}
             for name in decision.start:
                 if repo.claim(run_id, name, self.holder, now, self.lease_ttl):
@@ -246,7 +261,7 @@ class Engine:
                         detail={"wave": row.wave, "holder": self.holder},
                     )
                     report.started += 1
-                    work.append(name)
+                    work.append((name, True))
             for name in decision.advance:
                 row = by_name[name]
                 if row.waiting_for and not self._wait_over(run, row, now):
@@ -265,7 +280,7 @@ class Engine:
                             "recorded step",
                             detail={"from": previous},
                         )
-                    work.append(name)
+                    work.append((name, False))
             return work if not halted and run.state in ("running", "stopped") else []
 
     def _tell_waves(
@@ -357,14 +372,14 @@ class Engine:
 
     # -- working ---------------------------------------------------------------------------
 
-    def _work(self, run_id: str, hosts: Sequence[str], report: TickReport) -> None:
+    def _work(self, run_id: str, hosts: Sequence[tuple[str, bool]], report: TickReport) -> None:
         beat = threading.Event()
         heart = threading.Thread(target=self._heartbeat, args=(beat, run_id), daemon=True)
         heart.start()
         try:
             workers = min(self.parallel, len(hosts))
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fp-host") as pool:
-                for steps in pool.map(lambda h: self._work_host(run_id, h), hosts):
+                for steps in pool.map(lambda h: self._work_host(run_id, *h), hosts):
                     report.steps += steps
         finally:
             beat.set()
@@ -397,11 +412,13 @@ class Engine:
             except Exception:  # the next beat retries; a lost lease is detected before writes
                 log.exception("run %s: lease heartbeat failed", run_id, extra={"run": run_id})
 
-    def _work_host(self, run_id: str, host: str) -> int:
+    def _work_host(self, run_id: str, host: str, fresh: bool = False) -> int:
         steps = 0
+        claim = _Claim(known=fresh)
+        outcome: HostOutcome = "lost"
         try:
             for _ in range(MAX_STEPS_PER_CLAIM):
-                outcome = self._one_step(run_id, host)
+                outcome = self._one_step(run_id, host, claim)
                 if outcome in ("continue", "done"):
                     steps += 1
                 if outcome != "continue" or self._stopping.is_set():
@@ -414,16 +431,18 @@ class Engine:
                 extra={"run": run_id, "host": host},
             )
         finally:
-            with self.store.session(write=True) as session:
-                RunRepository(session).release(run_id, host, self.holder)
+            if outcome != "done":  # a finished host's lease went in the transaction that ended it
+                with self.store.session(write=True) as session:
+                    RunRepository(session).release(run_id, host, self.holder)
         return steps
 
-    def _one_step(self, run_id: str, host: str) -> HostOutcome:
+    def _one_step(self, run_id: str, host: str, claim: _Claim) -> HostOutcome:
         now = self.clock()
+        step_id: int | None = None
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
-            run, row = repo.get(run_id), repo.host(run_id, host)
-            if run is None or row is None or not repo.holds(run_id, host, self.holder, now):
+            run, row = repo.get(run_id, with_target=False), repo.host(run_id, host, lock=True)
+            if run is None or row is None or not self._held(row, now):
                 return "lost"
             if repo.halt() is not None or run.state not in ("running", "stopped"):
                 return "stop"
@@ -434,18 +453,28 @@ class Engine:
                 self._finish_host(repo, run, row, "done", now, "every step passed")
                 return "stop"
             spec = specs[row.step_index]
-            attempt = self._settle_interrupted(repo, run, row, spec, now)
-            if attempt is None:
-                attempt = repo.attempts(run_id, host, spec.name) + 1
+            if not claim.known:
+                self._settle_interrupted(repo, run, row, spec, now, claim)
+            if spec.kind == "verify" and claim.open_verify is not None:
+                attempt = claim.open_verify[1]
+            else:
+                attempt = claim.attempts[spec.name] + 1
             names = tuple(s.name for s in specs)
             bucket = self.policy.bucket(run.bucket)
             target = dict(row.target)
-            needs_blockers = spec.disruptive or row.step_index == 0
+            needs_blockers = (
+                (spec.disruptive or row.step_index == 0)
+                and bucket is not None
+                and bool(bucket.blockers)
+            )
             window_closed = (
                 spec.disruptive
                 and run.on_window_end == "abort_in_flight"
                 and not self._window(run, now).in_window
             )
+            if spec.kind != "verify" and not window_closed and not needs_blockers:
+                # Nothing to check outside the store first: the attempt's record starts here.
+                step_id = self._record_begin(repo, row, spec, attempt, now, claim)
         if window_closed:
             return self._wait(
                 run_id,
@@ -455,18 +484,20 @@ class Engine:
                 now,
                 None,
             )
-        if needs_blockers and bucket is not None and bucket.blockers:
+        if needs_blockers and bucket is not None:
             blocked = check_blockers(bucket.blockers)
             if blocked:
                 return self._wait(run_id, host, f"blocker: {blocked}", now, bucket)
-        ctx = StepContext(
-            run_id, run.bucket, host, spec, attempt, target, names, since=row.started_at
-        )
         if spec.kind == "verify":
-            return self._verify(ctx, now)
-        step_id = self._begin(run_id, host, spec, attempt, now)
+            ctx = StepContext(
+                run_id, run.bucket, host, spec, attempt, target, names, since=row.started_at
+            )
+            return self._verify(ctx, now, run.executor, claim)
+        if step_id is None:
+            step_id = self._begin(run_id, host, spec, attempt, now, claim)
         if step_id is None:
             return "lost"
+        recorded = step_id
         ctx = StepContext(
             run_id,
             run.bucket,
@@ -475,7 +506,7 @@ class Engine:
             attempt,
             target,
             names,
-            on_started=lambda pgid: self._record_pgid(step_id, pgid),
+            on_started=lambda pgid: self._record_pgid(recorded, pgid),
             since=row.started_at,
         )
         executor = self.executors[run.executor]
@@ -491,14 +522,30 @@ class Engine:
             return self._end(run_id, host, step_id, "failed", str(exc), exc.evidence, spec)
         return self._end(run_id, host, step_id, "ok", result.message, dict(result.evidence), spec)
 
+    def _held(self, row: RunHostRow, now: datetime) -> bool:
+        """Whether this worker holds the host's lease (`row` read in the current transaction)."""
+        expires = row.lease_expires_at
+        return row.lease_holder == self.holder and expires is not None and expires >= now
+
     def _settle_interrupted(
-        self, repo: RunRepository, run: RunRow, row: RunHostRow, spec: StepSpec, now: datetime
-    ) -> int | None:
-        """Attempts a dead worker left `running`: end their process group, mark them
-        interrupted. Returns the attempt number to use for a verify still being polled."""
-        for attempt in repo.open_attempts(run.id, row.host):
+        self,
+        repo: RunRepository,
+        run: RunRow,
+        row: RunHostRow,
+        spec: StepSpec,
+        now: datetime,
+        claim: _Claim,
+    ) -> None:
+        """At the start of a claim: count the host's attempts, and end the ones a dead worker
+        left `running` (their process group ended, marked interrupted), except a verify still
+        being polled, which goes on with the same attempt."""
+        for attempt in repo.steps(run.id, row.host):
+            claim.attempts[attempt.name] += 1
+            if attempt.outcome != "running":
+                continue
             if attempt.name == spec.name and spec.kind == "verify":
-                return attempt.attempt
+                claim.open_verify = (int(attempt.id), int(attempt.attempt))
+                continue
             ended = (
                 bool(attempt.pgid) and _local(attempt.holder) and end_group(int(attempt.pgid or 0))
             )
@@ -509,30 +556,38 @@ class Engine:
                 + ("; its process group was ended" if ended else "")
                 + "; the step runs again"
             )
-        return None
+        claim.known = True
 
     def _begin(
-        self, run_id: str, host: str, spec: StepSpec, attempt: int, now: datetime
+        self, run_id: str, host: str, spec: StepSpec, attempt: int, now: datetime, claim: _Claim
     ) -> int | None:
-
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
-            row = repo.host(run_id, host)
-            if row is None or not repo.holds(run_id, host, self.holder, now):
+            row = repo.host(run_id, host, lock=True)
+            if row is None or not self._held(row, now):
                 return None
-            if row.state != spec.phase:
-                row.state = spec.phase
-            row.waiting_for, row.waiting_since = "", None
-            step = self._open_step(run_id, host, spec.name, attempt, now)
-            session.add(step)
-            session.flush()
-            return int(step.id)
+            return self._record_begin(repo, row, spec, attempt, now, claim)
+
+    def _record_begin(
+        self,
+        repo: RunRepository,
+        row: RunHostRow,
+        spec: StepSpec,
+        attempt: int,
+        now: datetime,
+        claim: _Claim,
+    ) -> int:
+        """The attempt's `running` record, committed before the executor is called."""
+        if row.state != spec.phase:
+            row.state = spec.phase
+        row.waiting_for, row.waiting_since = "", None
+        step_id = repo.add_step(self._open_step(row.run_id, row.host, spec.name, attempt, now))
+        claim.attempts[spec.name] = attempt
+        return step_id
 
     def _record_pgid(self, step_id: int, pgid: int) -> None:
-        from fleetpatch.store.tables_runs import RunStepRow
-
         with self.store.session(write=True) as session:
-            step = session.get(RunStepRow, step_id)
+            step = RunRepository(session).step(step_id)
             if step is not None:
                 step.pgid = pgid
 
@@ -546,16 +601,13 @@ class Engine:
         evidence: Mapping[str, Any],
         spec: StepSpec,
     ) -> HostOutcome:
-        from fleetpatch.store.tables_runs import RunStepRow
-
         now = self.clock()
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
-            run, row = repo.get(run_id), repo.host(run_id, host)
-            step = session.get(RunStepRow, step_id)
-            if run is None or row is None or step is None:
+            row = repo.host(run_id, host, lock=True)
+            if row is None:
                 return "lost"
-            if not repo.holds(run_id, host, self.holder, now):
+            if not self._held(row, now):
                 # Another worker took the host over: its resume marks this attempt interrupted.
                 log.warning(
                     "run %s host %s: lease lost during %s",
@@ -565,36 +617,41 @@ class Engine:
                     extra={"run": run_id, "host": host, "step": spec.name},
                 )
                 return "lost"
-            step.outcome, step.finished_at = outcome, now
-            step.message, step.evidence = message[:2000], dict(evidence)
+            if not repo.end_step(step_id, outcome, now, message[:2000], evidence):
+                return "lost"
             if row.state in TERMINAL_HOST_STATES:  # cancelled meanwhile: record, do not advance
                 return "stop"
             if outcome == "ok":
                 row.step_index += 1
-                if row.step_index >= len(row.steps):
-                    self._finish_host(repo, run, row, "done", now, "every step passed")
-                    return "done"
-                return "continue"
+                if row.step_index < len(row.steps):
+                    return "continue"
+            run = repo.get(run_id, with_target=False)
+            if run is None:
+                return "lost"
+            if outcome == "ok":
+                self._finish_host(repo, run, row, "done", now, "every step passed")
+                return "done"
             self._fail_host(repo, run, row, spec, outcome, message, now)
             return "done"
 
-    def _verify(self, ctx: StepContext, now: datetime) -> HostOutcome:
-
-        verifier = self.executors.get(self._executor_of(ctx.run_id))
+    def _verify(self, ctx: StepContext, now: datetime, executor: str, claim: _Claim) -> HostOutcome:
+        verifier = self.executors.get(executor)
         check: Verifier = verifier if isinstance(verifier, Verifier) else self.verifier
         found: Verification = check.verify(ctx)
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
-            run, row = repo.get(ctx.run_id), repo.host(ctx.run_id, ctx.host)
-            if run is None or row is None or not repo.holds(ctx.run_id, ctx.host, self.holder, now):
+            run = repo.get(ctx.run_id, with_target=False)
+            row = repo.host(ctx.run_id, ctx.host, lock=True)
+            if run is None or row is None or not self._held(row, now):
                 return "lost"
-            open_ = [a for a in repo.open_attempts(ctx.run_id, ctx.host) if a.name == "verify"]
-            if open_:
-                step = open_[0]
-            else:
+            step = None
+            if claim.open_verify is not None:
+                step = repo.step(claim.open_verify[0])
+            if step is None or step.outcome != "running":
                 step = self._open_step(ctx.run_id, ctx.host, "verify", ctx.attempt, now)
                 session.add(step)
                 row.state = "verifying"
+                claim.attempts["verify"] = ctx.attempt
             step.message, step.evidence = found.message[:2000], dict(found.evidence)
             if found.done:
                 step.outcome, step.finished_at = "ok", now
@@ -617,18 +674,14 @@ class Engine:
             row.waiting_since = row.waiting_since or now
             return "wait"
 
-    def _executor_of(self, run_id: str) -> str:
-        with self.store.session() as session:
-            run = RunRepository(session).get(run_id)
-            return run.executor if run is not None else ""
-
     def _wait(
         self, run_id: str, host: str, why: str, now: datetime, bucket: Bucket | None
     ) -> HostOutcome:
         with self.store.session(write=True) as session:
             repo = RunRepository(session)
-            run, row = repo.get(run_id), repo.host(run_id, host)
-            if run is None or row is None or not repo.holds(run_id, host, self.holder, now):
+            run = repo.get(run_id, with_target=False)
+            row = repo.host(run_id, host, lock=True)
+            if run is None or row is None or not self._held(row, now):
                 return "lost"
             if row.waiting_for != why:
                 row.waiting_for = why

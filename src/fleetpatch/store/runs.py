@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session, defer
 
 from fleetpatch.runs.records import LIVE_RUN_STATES
 from fleetpatch.store.tables_runs import AuditRow, HaltRow, RunHostRow, RunRow, RunStepRow
@@ -31,8 +31,12 @@ class RunRepository:
         self.session.add_all(hosts)
         self.session.flush()
 
-    def get(self, run_id: str) -> RunRow | None:
-        return self.session.get(RunRow, run_id)
+    def get(self, run_id: str, *, with_target: bool = True) -> RunRow | None:
+        """The run; `with_target=False` leaves its frozen target (large for big runs) unread
+        until it is used, as the engine's per-step reads never do."""
+        if with_target:
+            return self.session.get(RunRow, run_id)
+        return self.session.get(RunRow, run_id, options=[defer(RunRow.target)])
 
     def ids(self) -> list[str]:
         return list(self.session.execute(select(RunRow.id)).scalars())
@@ -84,8 +88,12 @@ class RunRepository:
         )
         return list(self.session.execute(query).scalars())
 
-    def host(self, run_id: str, host: str) -> RunHostRow | None:
+    def host(self, run_id: str, host: str, *, lock: bool = False) -> RunHostRow | None:
+        """The host's row as stored now; `lock` holds it (on PostgreSQL) until the transaction
+        ends, so no claim can take the lease between a holder's check and its writes."""
         query = select(RunHostRow).where(RunHostRow.run_id == run_id, RunHostRow.host == host)
+        if lock:
+            query = query.with_for_update()
         return self.session.execute(query.execution_options(populate_existing=True)).scalar()
 
     def runs_of_host(self, host: str, limit: int = 20) -> list[tuple[RunRow, RunHostRow]]:
@@ -142,15 +150,6 @@ class RunRepository:
             .execution_options(synchronize_session=False)
         )
 
-    def holds(self, run_id: str, host: str, holder: str, now: datetime) -> bool:
-        query = select(func.count()).where(
-            RunHostRow.run_id == run_id,
-            RunHostRow.host == host,
-            RunHostRow.lease_holder == holder,
-            RunHostRow.lease_expires_at >= now,
-        )
-        return bool(self.session.execute(query).scalar())
-
     def leases(self) -> list[RunHostRow]:
         query = select(RunHostRow).where(RunHostRow.lease_holder.is_not(None))
         return list(self.session.execute(query).scalars())
@@ -163,17 +162,31 @@ class RunRepository:
             query = query.where(RunStepRow.host == host)
         return list(self.session.execute(query).scalars())
 
-    def open_attempts(self, run_id: str, host: str) -> list[RunStepRow]:
-        query = select(RunStepRow).where(
-            RunStepRow.run_id == run_id, RunStepRow.host == host, RunStepRow.outcome == "running"
-        )
-        return list(self.session.execute(query).scalars())
+    def step(self, step_id: int) -> RunStepRow | None:
+        return self.session.get(RunStepRow, step_id)
 
-    def attempts(self, run_id: str, host: str, name: str) -> int:
-        query = select(func.count()).where(
-            and_(RunStepRow.run_id == run_id, RunStepRow.host == host, RunStepRow.name == name)
+    def add_step(self, step: RunStepRow) -> int:
+        """Record a step attempt; returns its id."""
+        self.session.add(step)
+        self.session.flush()
+        return int(step.id)
+
+    def end_step(
+        self,
+        step_id: int,
+        outcome: str,
+        at: datetime,
+        message: str,
+        evidence: Mapping[str, Any],
+    ) -> bool:
+        """Record how an attempt ended, without reading it first. False when it is not there."""
+        result = self.session.execute(
+            update(RunStepRow)
+            .where(RunStepRow.id == step_id)
+            .values(outcome=outcome, finished_at=at, message=message, evidence=dict(evidence))
+            .execution_options(synchronize_session=False)
         )
-        return int(self.session.execute(query).scalar() or 0)
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     def step_durations(
         self, bucket: str, limit: int = 200, *, leave_out: Sequence[str] = ("simulated",)
