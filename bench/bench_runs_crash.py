@@ -246,10 +246,8 @@ def check(
     begins = Counter(
         (e["run"], e["host"], e["step"], e["attempt"]) for e in journal if e["event"] == "begin"
     )
-    for (run_id, host, step, attempt), count in begins.items():
+    for run_id, host, step, attempt in begins:
         recorded = attempts.get((run_id, host, step), {})
-        if count > 1:
-            problems.append(f"{run_id}/{host} {step} attempt {attempt} ran {count} times")
         if attempt not in recorded:
             problems.append(f"{run_id}/{host} {step} attempt {attempt} ran but is not recorded")
     for key, by_attempt in attempts.items():
@@ -258,23 +256,8 @@ def check(
             problems.append(f"{key}: {len(finals)} completed attempts")
         elif finals[0] != max(by_attempt):
             problems.append(f"{key}: a step ran again after it completed")
-    # Concurrency at every instant of the journal, per run.
-    for run_id, run in runs.items():
-        assert run is not None
-        in_flight: set[str] = set()
-        most = 0
-        for e in journal:
-            if e["run"] != run_id:
-                continue
-            if e["event"] == "begin":
-                in_flight.add(e["host"])
-            most = max(most, len(in_flight))
-            if e["event"] in ("verified", "failed", "timeout"):
-                in_flight.discard(e["host"])
-        if most > run.concurrency_limit:
-            problems.append(
-                f"{run_id}: {most} hosts in flight, max_concurrency {run.concurrency_limit}"
-            )
+    limits = {r: run.concurrency_limit for r, run in runs.items() if run is not None}
+    problems += check_journal(journal, limits)
     # Rolling-reboot hosts: every cordon has its uncordon (unless the host failed before it).
     cordoned: dict[str, bool] = {}
     for e in journal:
@@ -291,6 +274,31 @@ def check(
     if final != reference:
         diff = [k for k in reference if final.get(k) != reference[k]][:5]
         problems.append(f"final states differ from an uninterrupted run: {diff}")
+    return problems
+
+
+def check_journal(journal: Sequence[dict[str, Any]], limits: dict[str, int]) -> list[str]:
+    """What the journal alone shows: no attempt of a step ran twice (in one worker or across
+    several), and no run had more hosts in flight than its `max_concurrency` at any instant."""
+    problems: list[str] = []
+    begins = Counter(
+        (e["run"], e["host"], e["step"], e["attempt"]) for e in journal if e["event"] == "begin"
+    )
+    for (run_id, host, step, attempt), count in begins.items():
+        if count > 1:
+            problems.append(f"{run_id}/{host} {step} attempt {attempt} ran {count} times")
+    in_flight: dict[str, set[str]] = defaultdict(set)
+    most: Counter[str] = Counter()
+    for e in journal:
+        hosts = in_flight[e["run"]]
+        if e["event"] == "begin":
+            hosts.add(e["host"])
+        most[e["run"]] = max(most[e["run"]], len(hosts))
+        if e["event"] in ("verified", "failed", "timeout"):
+            hosts.discard(e["host"])
+    for run_id, limit in limits.items():
+        if most[run_id] > limit:
+            problems.append(f"{run_id}: {most[run_id]} hosts in flight, max_concurrency {limit}")
     return problems
 
 

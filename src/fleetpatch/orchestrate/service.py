@@ -8,7 +8,7 @@ every host will get, so a version published during the run never changes what th
 from __future__ import annotations
 
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from fleetpatch.exposure.drift import baseline_applies, baseline_specificity
 from fleetpatch.policy.problems import did_you_mean
 from fleetpatch.policy.records import EXECUTORS, STRATEGY_STEPS, Baseline, Bucket, Policy
 from fleetpatch.runs.machine import host_steps, transition
-from fleetpatch.runs.records import ERROR_HOST_STATES, TERMINAL_HOST_STATES
+from fleetpatch.runs.records import ERROR_HOST_STATES, TERMINAL_HOST_STATES, StepSpec
 from fleetpatch.schedule.buckets import find_bucket
 from fleetpatch.schedule.plan import Plan
 from fleetpatch.store import Store
@@ -92,49 +92,34 @@ def start_run(
     with store.session() as session:
         headers = {h.hostname: h for h in FleetReader(session).current_headers()}
     ecosystem_of = {h: headers[h].ecosystem if h in headers else "" for h in chosen}
-    levels = _target_levels(plan, chosen, ecosystem_of, policy.baselines)
+    newer = _newer_memo()
+    levels = _target_levels(plan, chosen, ecosystem_of, policy.baselines, newer)
+    specs = {reboot: host_steps(bucket, reboot=reboot) for reboot in (False, True)}
     planned: list[RunHostPlan] = []
-    rows: list[RunHostRow] = []
+    reboots: dict[str, bool] = {}
     run_id = None if dry_run else (run_id or new_run_id(now))
     for wave in plan.waves:
         for hp in wave.hosts:
             if hp.hostname not in chosen:
                 continue
             eco = ecosystem_of[hp.hostname]
+            mine = levels.get(eco, {})
             packages = {
-                p.name: levels[eco][p.name]
+                p.name: level
                 for p in hp.packages
-                if p.name in levels.get(eco, {}) and _newer(eco, levels[eco][p.name], p.installed)
+                if (level := mine.get(p.name)) is not None and newer(eco, level, p.installed)
             }
-            specs = host_steps(bucket, reboot=hp.reboot_expected)
-            planned.append(
-                RunHostPlan(
-                    hp.hostname, wave.number, hp.canary, tuple(s.name for s in specs), packages
-                )
-            )
-            rows.append(
-                RunHostRow(
-                    run_id=run_id,
-                    host=hp.hostname,
-                    wave=wave.number,
-                    canary=hp.canary,
-                    state="queued",
-                    step_index=0,
-                    steps=[s.to_json() for s in specs],
-                    target={"ecosystem": eco, "packages": packages},
-                    failed_phase="",
-                    reason="",
-                    waiting_for="",
-                )
-            )
-    _renumber_waves(planned, rows)
+            reboots[hp.hostname] = hp.reboot_expected
+            names = tuple(s.name for s in specs[hp.reboot_expected])
+            planned.append(RunHostPlan(hp.hostname, wave.number, hp.canary, names, packages))
+    planned = _renumber_waves(planned)
     target = {
         "frozen_at": now.isoformat(),
         "packages": {eco: dict(sorted(v.items())) for eco, v in sorted(levels.items()) if v},
     }
-    allowed = bucket.max_errors.allowed(len(rows))
+    allowed = bucket.max_errors.allowed(len(planned))
     notes = []
-    if not rows:
+    if not planned:
         notes.append("no host of the bucket needs work: nothing to run")
     started = StartedRun(
         id=run_id,
@@ -147,8 +132,9 @@ def start_run(
         up_to_date=plan.up_to_date,
         notes=tuple(notes),
     )
-    if run_id is None or not rows:
+    if run_id is None or not planned:
         return replace(started, id=None)
+    rows = [_host_row(run_id, p, ecosystem_of[p.host], specs[reboots[p.host]]) for p in planned]
     run = RunRow(
         id=run_id,
         bucket=bucket.name,
@@ -172,7 +158,7 @@ def start_run(
     )
     with store.session(write=True) as session:
         repo = RunRepository(session)
-        repo.add(run, rows)
+        repo.add_planned(run, rows)
         repo.audit(
             at=now,
             actor=actor,
@@ -218,11 +204,46 @@ def _newer(ecosystem: str, a: str, b: str) -> bool:
     return compare(scheme_for_ecosystem(ecosystem), a, b) > 0 if ecosystem else a != b
 
 
+def _newer_memo() -> Callable[[str, str, str], bool]:
+    """`_newer`, remembered for one plan: the hosts of an image ask about the same pairs, so a
+    10,000-host run compares each distinct pair once instead of a million times."""
+    seen: dict[tuple[str, str, str], bool] = {}
+
+    def newer(ecosystem: str, a: str, b: str) -> bool:
+        key = (ecosystem, a, b)
+        found = seen.get(key)
+        if found is None:
+            found = seen[key] = _newer(ecosystem, a, b)
+        return found
+
+    return newer
+
+
+def _host_row(
+    run_id: str, host: RunHostPlan, ecosystem: str, steps: Sequence[StepSpec]
+) -> dict[str, Any]:
+    """The stored row of a planned host (a plain mapping: the run's hosts go in one insert)."""
+    return {
+        "run_id": run_id,
+        "host": host.host,
+        "wave": host.wave,
+        "canary": host.canary,
+        "state": "queued",
+        "step_index": 0,
+        "steps": [s.to_json() for s in steps],
+        "target": {"ecosystem": ecosystem, "packages": dict(host.packages)},
+        "failed_phase": "",
+        "reason": "",
+        "waiting_for": "",
+    }
+
+
 def _target_levels(
     plan: Plan,
     chosen: set[str],
     ecosystem_of: Mapping[str, str],
     baselines: Sequence[Baseline],
+    newer: Callable[[str, str, str], bool] = _newer,
 ) -> dict[str, dict[str, str]]:
     """One level per (ecosystem, package) for the whole run: a pinned baseline where the policy
     pins one, else the newest candidate any host of the run was offered (the plan's candidates
@@ -237,7 +258,8 @@ def _target_levels(
             for p in hp.packages:
                 if not p.candidate:
                     continue
-                if p.name not in mine or _newer(eco, p.candidate, mine[p.name]):
+                known = mine.get(p.name)
+                if known is None or (p.candidate != known and newer(eco, p.candidate, known)):
                     mine[p.name] = p.candidate
     # As drift reads pins: an exact ecosystem beats a prefix (`Debian:`), which beats none.
     for pin in sorted(baselines, key=baseline_specificity):
@@ -249,14 +271,10 @@ def _target_levels(
     return levels
 
 
-def _renumber_waves(planned: list[RunHostPlan], rows: list[RunHostRow]) -> None:
+def _renumber_waves(planned: list[RunHostPlan]) -> list[RunHostPlan]:
     """Waves numbered 1.. after `--hosts` left some out (so no empty wave holds a run up)."""
-    numbers = {w: i + 1 for i, w in enumerate(sorted({r.wave for r in rows}))}
-    for row in rows:
-        row.wave = numbers[row.wave]
-    planned[:] = [
-        RunHostPlan(p.host, numbers[p.wave], p.canary, p.steps, p.packages) for p in planned
-    ]
+    numbers = {w: i + 1 for i, w in enumerate(sorted({p.wave for p in planned}))}
+    return [RunHostPlan(p.host, numbers[p.wave], p.canary, p.steps, p.packages) for p in planned]
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, defer
 
 from fleetpatch.runs.records import LIVE_RUN_STATES
@@ -30,6 +30,13 @@ class RunRepository:
         self.session.flush()
         self.session.add_all(hosts)
         self.session.flush()
+
+    def add_planned(self, run: RunRow, hosts: Sequence[Mapping[str, Any]]) -> None:
+        """A new run and its host rows (as column mappings), the hosts in one bulk insert."""
+        self.session.add(run)
+        self.session.flush()
+        if hosts:
+            self.session.execute(insert(RunHostRow), [dict(h) for h in hosts])
 
     def get(self, run_id: str, *, with_target: bool = True) -> RunRow | None:
         """The run; `with_target=False` leaves its frozen target (large for big runs) unread
