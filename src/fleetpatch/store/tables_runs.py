@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from fleetpatch.store.tables import Base
@@ -73,6 +73,8 @@ class RunHostRow(Base):
 
 class RunStepRow(Base):
     __tablename__ = "run_steps"
+    # A resumed host's claim, `run show` and the host page read a run's steps by host.
+    __table_args__ = (Index("ix_run_steps_run_host", "run_id", "host"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[str] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), index=True)
