@@ -10,15 +10,16 @@ one open incident (`resolve_names`).
 
 from __future__ import annotations
 
+import logging
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from fleetpatch.advisories.records import LEVELS, Advisory
 from fleetpatch.app.cadence import plan_bucket
-from fleetpatch.errors import InputError, UnknownNameError
+from fleetpatch.errors import FleetpatchError, InputError, UnknownNameError
 from fleetpatch.incidents import messages
 from fleetpatch.incidents.live import BucketLine, LiveIncident, live_incident
 from fleetpatch.orchestrate.service import start_run
@@ -33,6 +34,7 @@ from fleetpatch.store.runs import RunRepository
 from fleetpatch.store.tables_incidents import IncidentHostRow, IncidentRow
 from fleetpatch.versions import compare, scheme_for_ecosystem
 
+log = logging.getLogger(__name__)
 ENGINE_ACTOR = "engine"
 SEVERITIES = LEVELS[:-1]  # a given severity is never `unknown`
 
@@ -529,3 +531,17 @@ def _tick_one(store: Store, policy: Policy, incident_id: str, now: datetime) -> 
         reason = "every affected host is patched and running"
         actions += _close(store, policy, row, live, now=now, actor=ENGINE_ACTOR, reason=reason)
     return actions
+
+
+def incident_ticker(store: Store, policy: Policy) -> Callable[[datetime], int]:
+    """What a worker runs each tick (`Engine(on_tick=...)`): the incident tick, where a store
+    error is logged and tried again next tick rather than stopping the runs."""
+
+    def tick(now: datetime) -> int:
+        try:
+            return incident_tick(store, policy, now=now)
+        except FleetpatchError as exc:
+            log.warning("incident tick failed (tried again next tick): %s", exc)
+            return 0
+
+    return tick
