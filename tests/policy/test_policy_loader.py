@@ -86,7 +86,7 @@ def test_unknown_top_level_key_is_an_error_unless_it_starts_with_x() -> None:
         parse_policy(LIST_FORM.replace("x-shared", "shared"))
     assert caught.value.problems == [
         "fleet.yaml:8: shared: unknown key "
-        "(known: baselines, blackouts, buckets, defaults, notifiers, owners, version)"
+        "(known: baselines, blackouts, buckets, defaults, incidents, notifiers, owners, version)"
     ]
 
 

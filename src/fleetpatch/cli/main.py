@@ -13,6 +13,7 @@ from fleetpatch.cli.cadence_cmd import announce, calendar, forecast, plan, windo
 from fleetpatch.cli.collect_cmd import collect, schema
 from fleetpatch.cli.demo_cmd import demo
 from fleetpatch.cli.exposure_cmd import cve, drift, evaluate, outdated_cmd, status, vulns_cmd
+from fleetpatch.cli.incident_cmd import incident, incidents
 from fleetpatch.cli.logs import configure_logging
 from fleetpatch.cli.policy_cmd import init, policy
 from fleetpatch.cli.run_cmd import audit, halt_cmd, notices, run, runs, unhalt_cmd, worker
@@ -121,6 +122,8 @@ COMMANDS: tuple[click.Command, ...] = (
     unhalt_cmd,
     audit,
     notices,
+    incident,
+    incidents,
 )
 for _command in COMMANDS:
     cli.add_command(_command)

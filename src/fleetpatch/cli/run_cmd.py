@@ -18,6 +18,7 @@ from fleetpatch.app.notices import DeliveryLimits, notice_report
 from fleetpatch.cli.common import policy_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_rows
 from fleetpatch.errors import InputError
+from fleetpatch.incidents.service import incident_ticker
 from fleetpatch.notify import build_notifiers, build_pagers
 from fleetpatch.notify.base import Notifier
 from fleetpatch.orchestrate.engine import DEFAULT_LEASE_TTL, DEFAULT_PARALLEL, Engine
@@ -353,8 +354,9 @@ def worker(
     if notices_per_tick:
         senders += build_notifiers(policy.notifiers, os.environ)
         senders += build_pagers(policy.notifiers, policy.owners, os.environ)
+    store = store_of(ctx, existing=True)
     engine = Engine(
-        store_of(ctx, existing=True),
+        store,
         policy,
         build_executors(
             policy,
@@ -368,6 +370,7 @@ def worker(
         parallel=parallel,
         notifiers=senders,
         delivery=DeliveryLimits(per_tick=notices_per_tick),
+        on_tick=incident_ticker(store, policy),
     )
     signal.signal(signal.SIGTERM, lambda *_: engine.request_stop())
     if once:

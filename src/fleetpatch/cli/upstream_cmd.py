@@ -30,6 +30,7 @@ from fleetpatch.app.upstream import (
 from fleetpatch.app.upstream_sync import OSV_BASE_URL, UrllibDownloader, sync_advisories
 from fleetpatch.catalog.lists import UrllibFetcher
 from fleetpatch.cli.render import format_option, render_object, render_rows
+from fleetpatch.policy.loader import load_policy
 from fleetpatch.settings import Settings
 from fleetpatch.store import Store, open_store
 
@@ -40,6 +41,22 @@ timeout_option = click.option(
     show_default=True,
     help="Seconds a download may stall before it fails.",
 )
+
+
+def auto_open_incidents(ctx: click.Context, store: Store, since: datetime) -> None:
+    """After an import: the policy's `incidents.auto_open` opens an incident for each advisory
+    stored by it at or above that severity that affects a host (said on stderr)."""
+    settings = ctx.find_object(Settings) or Settings()
+    if not settings.policy_path.exists():
+        return
+    from fleetpatch.incidents.service import auto_open_imported
+
+    policy = load_policy(settings.policy_path)
+    for opened in auto_open_imported(store, policy, since=since, now=datetime.now(UTC)):
+        if opened.created:
+            click.echo(
+                f"incident {opened.id} opened: {opened.key} ({opened.hosts} host(s))", err=True
+            )
 
 
 @contextmanager
@@ -161,10 +178,12 @@ def advisories_import(ctx: click.Context, paths: tuple[str, ...], fmt: str) -> N
       fleetpatch advisories import ./osv/all.zip
       fleetpatch advisories import security-tracker/data/DSA/list security-tracker/data/DLA/list
     """
+    now = datetime.now(UTC)
     with _store(ctx) as store, _progress("importing advisories", None) as progress:
         summary, seconds = _timed(
-            lambda: import_advisories(store, paths, now=datetime.now(UTC), progress=progress)
+            lambda: import_advisories(store, paths, now=now, progress=progress)
         )
+        auto_open_incidents(ctx, store, now)
     click.echo(render_object(_advisory_row(summary, seconds), fmt))
     _warn(summary.warnings)
     _warn(summary.problems)
@@ -182,6 +201,7 @@ def advisories_sync(
     ctx: click.Context, ecosystems: tuple[str, ...], base_url: str, timeout: float, fmt: str
 ) -> None:
     """Download each ecosystem's OSV all.zip when it changed (ETag) and import it."""
+    now = datetime.now(UTC)
     with _store(ctx) as store, _progress("importing advisories", None) as progress:
         results, seconds = _timed(
             lambda: sync_advisories(
@@ -189,10 +209,11 @@ def advisories_sync(
                 ecosystems,
                 base_url=base_url,
                 fetcher=UrllibDownloader(timeout),
-                now=datetime.now(UTC),
+                now=now,
                 progress=progress,
             )
         )
+        auto_open_incidents(ctx, store, now)
     rows = []
     for result in results:
         row: dict[str, Any] = {"ecosystem": result.ecosystem, "status": result.status}

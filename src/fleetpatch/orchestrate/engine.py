@@ -136,6 +136,7 @@ class Engine:
         verifier: Verifier | None = None,
         notifiers: Sequence[Notifier] = (),
         delivery: DeliveryLimits | None = None,
+        on_tick: Callable[[datetime], object] | None = None,
     ) -> None:
         if lease_ttl <= 0:
             raise ValueError("lease_ttl must be positive")
@@ -153,6 +154,8 @@ class Engine:
         self._pages = bool(page_channels(policy))
         self._waves_told: set[tuple[str, int]] = set()
         self._stopping = threading.Event()
+        # Work of the layers above done each tick before delivery (incidents: status slots).
+        self.on_tick = on_tick
 
     def request_stop(self) -> None:
         """Finish the steps in progress, start no new one (SIGTERM)."""
@@ -179,6 +182,8 @@ class Engine:
             work = self._decide(run_id, report)
             if work:
                 self._work(run_id, work, report)
+        if self.on_tick is not None and not self._stopping.is_set():
+            self.on_tick(self.clock())
         self.deliver_notices(report)
         return report
 

@@ -70,10 +70,13 @@ def start_run(
     override_window: bool = False,
     reason: str = "",
     run_id: str | None = None,
+    levels: Mapping[str, Mapping[str, str]] | None = None,
 ) -> StartedRun:
     """Plan the bucket's pending hosts into a run with a frozen target; store it unless dry.
     `run_id` names the run (the demo's are fixed, so it is the same every time); by default a
-    fresh id from the time and a random suffix."""
+    fresh id from the time and a random suffix. `levels` (ecosystem -> package -> version)
+    replaces the canonical levels as the target: an incident's run installs the fixed version
+    of the affected packages, not everything newer."""
     bucket = find_bucket(policy, bucket_name)
     name = executor or bucket.executor
     if name is None:
@@ -93,7 +96,8 @@ def start_run(
         headers = {h.hostname: h for h in FleetReader(session).current_headers()}
     ecosystem_of = {h: headers[h].ecosystem if h in headers else "" for h in chosen}
     newer = _newer_memo()
-    levels = _target_levels(plan, chosen, ecosystem_of, policy.baselines, newer)
+    if levels is None:
+        levels = _target_levels(plan, chosen, ecosystem_of, policy.baselines, newer)
     specs = {reboot: host_steps(bucket, reboot=reboot) for reboot in (False, True)}
     planned: list[RunHostPlan] = []
     reboots: dict[str, bool] = {}

@@ -27,6 +27,7 @@ from fleetpatch.policy.records import (
     Contacts,
     Defaults,
     Gate,
+    IncidentPolicy,
     MatchRule,
     NotifierConfig,
     Owner,
@@ -40,6 +41,7 @@ from fleetpatch.policy.schema import (
     BlackoutModel,
     BucketModel,
     DefaultsModel,
+    IncidentsModel,
     NotifierModel,
     OwnerModel,
     SlaModel,
@@ -85,7 +87,8 @@ class PolicyBuilder:
             self.check_references(data.get("buckets"), owner_names)
             self.check_baseline_owners(baselines, defaults, owner_names)
         self.check_baselines(baselines, data.get("baselines"))
-        if self.problems or defaults is None:
+        incidents = self.incidents(data.get("incidents"), [m for _, m in notifiers])
+        if self.problems or defaults is None or incidents is None:
             return None
         default_sla = to_sla(defaults.sla, Sla())
         return Policy(
@@ -101,6 +104,39 @@ class PolicyBuilder:
             ),
             blackouts=tuple(to_blackout(m) for _, m in blackouts),
             notifiers=tuple(to_notifier(m) for _, m in notifiers),
+            incidents=incidents,
+        )
+
+    def incidents(self, data: Any, notifiers: list[NotifierModel]) -> IncidentPolicy | None:
+        """The `incidents:` section; its war room must be a chat/webhook/email notifier."""
+        path: FieldPath = ("incidents",)
+        model = self.validate(IncidentsModel, data if data is not None else {}, path)
+        if model is None:
+            return None
+        if model.war_room:
+            kinds = {n.name: n.kind for n in notifiers}
+            where = (*path, "war_room")
+            if model.war_room not in kinds:
+                hint = did_you_mean(model.war_room, list(kinds))
+                self.problem(
+                    where,
+                    f"unknown notifier {model.war_room!r}{hint} (war_room names a `notifiers` "
+                    "entry)",
+                )
+                return None
+            if kinds[model.war_room] == "pagerduty":
+                self.problem(
+                    where,
+                    f"notifier {model.war_room!r} is pagerduty: the war room is a chat channel, "
+                    "webhook or e-mail notifier",
+                )
+                return None
+        return IncidentPolicy(
+            auto_open=model.auto_open,
+            deadline_seconds=model.deadline,
+            status_every_seconds=model.status_every,
+            war_room=model.war_room,
+            page_owners=model.page_owners,
         )
 
     def problem(self, path: FieldPath, message: str) -> None:

@@ -69,6 +69,17 @@ blackouts:
 #   - {name: mail, kind: email, smtp_host: smtp.example.com, smtp_port: 587, starttls: true,
 #      sender: fleetpatch@example.com, username: fleetpatch, password_env: SMTP_PASSWORD}
 
+# The critical-CVE override path (`fleetpatch incident ...`, docs/incidents.md): an imported
+# advisory at or above `auto_open` that affects a host opens an incident; every host is to be
+# patched within `deadline`; the war room (a notifiers entry) gets a status every `status_every`;
+# `page_owners` pages the affected owners at once (they are paged at 75 % of the deadline anyway).
+incidents:
+  auto_open: critical              # off | critical | high | medium | low
+  deadline: 24h
+  status_every: 2h
+  # war_room: chat                 # a slack, webhook or email notifier
+  page_owners: false
+
 # Buckets, in order: a host goes to the FIRST bucket with a matching rule. A bucket matches a
 # host when any of its rules does; a rule matches when all of its conditions hold.
 buckets:

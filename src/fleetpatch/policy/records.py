@@ -306,6 +306,27 @@ class Defaults:
     """The team that owns a package's canonical level unless its baseline names another."""
 
 
+INCIDENT_AUTO_OPEN: tuple[str, ...] = ("off", "critical", "high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPolicy:
+    """The critical-CVE override path (`incidents:` in the policy).
+
+    `auto_open`: an imported advisory at or above this severity that affects a host opens an
+    incident (`off`: never). `deadline_seconds`: from opening to every host patched.
+    `status_every_seconds`: the status slot length. `war_room`: the notifier (not pagerduty)
+    that gets the war-room posts; empty: no war room. `page_owners`: owners are paged at once
+    when the incident opens (they are paged at 75 % of the deadline either way).
+    """
+
+    auto_open: str = "off"
+    deadline_seconds: int = 86_400
+    status_every_seconds: int = 7_200
+    war_room: str = ""
+    page_owners: bool = False
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     owners: tuple[Owner, ...] = ()
@@ -315,6 +336,7 @@ class Policy:
     source: str = ""
     blackouts: tuple[Blackout, ...] = ()
     notifiers: tuple[NotifierConfig, ...] = ()
+    incidents: IncidentPolicy = field(default_factory=IncidentPolicy)
 
     def bucket(self, name: str) -> Bucket | None:
         return next((b for b in self.buckets if b.name == name), None)

@@ -381,6 +381,24 @@ class DefaultsModel(Model):
     baseline_owner: str = ""
 
 
+class IncidentsModel(Model):
+    """`incidents:` the critical-CVE override path (see `records.IncidentPolicy`)."""
+
+    auto_open: Literal["off", "critical", "high", "medium", "low"] = "off"
+    deadline: Duration = 86_400
+    status_every: Duration = 7_200
+    war_room: str = ""
+    page_owners: bool = False
+
+    @model_validator(mode="after")
+    def _slots_fit(self) -> IncidentsModel:
+        if self.status_every > self.deadline:
+            raise ValueError(
+                "status_every is longer than the deadline: no status would be posted before it"
+            )
+        return self
+
+
 class TopModel(Model):
     """The top level; each section is validated on its own by the loader."""
 
@@ -391,3 +409,4 @@ class TopModel(Model):
     defaults: Any = None
     blackouts: Any = None
     notifiers: Any = None
+    incidents: Any = None

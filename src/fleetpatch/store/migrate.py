@@ -18,6 +18,7 @@ from sqlalchemy import Engine, text
 
 from fleetpatch.store import tables_cadence as _cadence_tables  # noqa: F401 (registers the tables)
 from fleetpatch.store import tables_eval as _eval_tables  # noqa: F401 (registers the tables)
+from fleetpatch.store import tables_incidents as _incident_tables  # noqa: F401 (registers)
 from fleetpatch.store import tables_notices as _notice_tables  # noqa: F401 (registers)
 from fleetpatch.store import tables_patching as _patching_tables  # noqa: F401 (registers)
 from fleetpatch.store import tables_runs as _runs_tables  # noqa: F401 (registers the tables)
