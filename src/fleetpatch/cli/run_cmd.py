@@ -5,6 +5,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import os
 import signal
 import time
 from pathlib import Path
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from fleetpatch.cli.common import policy_of, store_of, utcnow
+from fleetpatch.cli.common import policy_of, settings_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_rows
 from fleetpatch.errors import InputError
 from fleetpatch.orchestrate.engine import DEFAULT_LEASE_TTL, DEFAULT_PARALLEL, Engine
@@ -30,7 +31,9 @@ from fleetpatch.orchestrate.service import (
 )
 from fleetpatch.policy.records import EXECUTORS, Policy
 from fleetpatch.policy.values import parse_duration
+from fleetpatch.settings import Settings
 from fleetpatch.simulate.hostmodel import SimulatedHostModel
+from fleetpatch.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -234,17 +237,35 @@ def runs(ctx: click.Context, bucket: str | None, limit: int, fmt: str) -> None:
 
 
 def build_executors(
-    policy: Policy, *, journal: Path | None, seed: int, hang_rate: float, step_sleep: float
+    policy: Policy,
+    *,
+    journal: Path | None,
+    seed: int,
+    hang_rate: float,
+    step_sleep: float,
+    store: Store | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Executor]:
     model = SimulatedHostModel(
         seed=seed,
         failure_rate={b.name: b.failure_rate for b in policy.buckets},
         hang_rate=hang_rate,
     )
-    return {
+    found: dict[str, Executor] = {
         "simulated": SimulatedExecutor(model, Journal(journal), sleep=step_sleep),
         "local": LocalExecutor(),
     }
+    if store is not None:  # asyncssh itself is imported only when a host is reached
+        from fleetpatch.orchestrate.ssh import SshExecutor
+
+        found["ssh"] = SshExecutor(
+            store,
+            policy,
+            default_known_hosts=settings.ssh_known_hosts if settings else None,
+            agent_path=settings.ssh_agent_path if settings else None,
+            env=os.environ,
+        )
+    return found
 
 
 @click.command("worker")
@@ -316,8 +337,9 @@ def worker(
     if once and until_idle:
         raise InputError("give --once or --until-idle, not both")
     policy = policy_of(ctx)
+    store = store_of(ctx, existing=True)
     engine = Engine(
-        store_of(ctx, existing=True),
+        store,
         policy,
         build_executors(
             policy,
@@ -325,6 +347,8 @@ def worker(
             seed=sim_seed,
             hang_rate=sim_hang_rate,
             step_sleep=sim_step_sleep,
+            store=store,
+            settings=settings_of(ctx),
         ),
         clock=utcnow,
         lease_ttl=lease_ttl,
