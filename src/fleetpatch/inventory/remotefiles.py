@@ -50,7 +50,8 @@ class CommandFiles:
         return self.exec_(["test", "-e", self._path(rel)])[0] == 0
 
     def listdir(self, rel: str) -> tuple[str, ...]:
-        status, out, _ = self.exec_(["ls", "-1A", "--", self._path(rel)])
+        # The trailing slash makes `ls` fail on a plain file, as a local listing would.
+        status, out, _ = self.exec_(["ls", "-1A", "--", self._path(rel).rstrip("/") + "/"])
         if status != 0:
             return ()
         return tuple(sorted(line for line in out.splitlines() if line))

@@ -106,8 +106,7 @@ def reboot_reasons(ctx: StepContext, session: HostSession) -> list[str]:
         now = parse_installed(manager, query.stdout)
         done = [n for n, v in wanted.items() if now.get(n) == v]
         reasons += [
-            f"{name} was installed and runs only after a reboot"
-            for name in needs_reboot(manager, done)
+            f"{name} was installed and runs only after a reboot" for name in needs_reboot(done)
         ]
     return reasons
 

@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 from fleetpatch.advisories.ecosystems import family
-from fleetpatch.inventory.reboot import RPM_REBOOT_PACKAGES
+from fleetpatch.schedule.steps import REBOOT_PACKAGES
 
 Manager = Literal["apt", "dnf", "apk"]
 MANAGERS: Mapping[str, Manager] = {
@@ -47,12 +47,6 @@ _VERSIONS: Mapping[Manager, re.Pattern[str]] = {
     "dnf": re.compile(r"([0-9]+:)?[A-Za-z0-9._+~^]+-[A-Za-z0-9._+~^]+"),
     "apk": re.compile(r"[0-9][A-Za-z0-9._-]*(-r[0-9]+)?"),
 }
-
-# Packages whose new version runs only after a reboot. Debian bookworm sets no reboot flag for
-# libc6 or systemd, so the flag file alone is not enough.
-_APT_REBOOT_EXACT = frozenset({"libc6", "systemd", "dbus", "dbus-daemon", "dbus-broker", "udev"})
-_APT_REBOOT_PREFIXES = ("linux-image-", "linux-signed-image-", "linux-modules-")
-_APK_REBOOT_EXACT = frozenset({"musl", "linux-firmware"})
 
 
 class PackageSpecError(ValueError):
@@ -155,18 +149,8 @@ def parse_installed(manager: Manager, output: str) -> dict[str, str]:
     return found
 
 
-def needs_reboot(manager: Manager, names: Iterable[str]) -> list[str]:
-    """Of the packages installed, those whose new version runs only after a reboot."""
-    out = []
-    for name in sorted(set(names)):
-        base = name.split(":", 1)[0]
-        if manager == "apt":
-            hit = base in _APT_REBOOT_EXACT or base.startswith(_APT_REBOOT_PREFIXES)
-            hit = hit or base.endswith("-microcode")
-        elif manager == "dnf":
-            hit = base in RPM_REBOOT_PACKAGES or base.startswith("kernel-")
-        else:
-            hit = base in _APK_REBOOT_EXACT or base.startswith("linux-")
-        if hit:
-            out.append(name)
-    return out
+def needs_reboot(names: Iterable[str]) -> list[str]:
+    """Of the packages installed, those whose new version runs only after a reboot: the plan's
+    own rule (`schedule.steps.REBOOT_PACKAGES`), so the run reboots for what the plan expected.
+    Debian bookworm sets no reboot flag for libc6 or systemd: the flag alone is not enough."""
+    return sorted({n for n in names if REBOOT_PACKAGES.match(n.split(":", 1)[0])})

@@ -41,6 +41,7 @@ from fleetpatch.connect.ssh import (
 )
 from fleetpatch.errors import FleetpatchError
 from fleetpatch.inventory.collector import LocalCollector
+from fleetpatch.inventory.records import HostReport
 from fleetpatch.inventory.remotefiles import CommandFiles, CommandRunner
 from fleetpatch.inventory.schema import report_to_dict
 from fleetpatch.orchestrate.bootproof import reboot
@@ -273,12 +274,12 @@ class SshExecutor:
         deadline = time.monotonic() + step.timeout_seconds
         if step.kind == "gate":
             return self._command(ctx, session, step.argv, deadline, sudo=False)
+        if step.name == "reboot":  # `steps.reboot` is the reboot command, inside the proof
+            return reboot(ctx, bucket, session, deadline)
         if step.name in bucket.steps:
             return self._command(ctx, session, bucket.steps[step.name], deadline, sudo=True)
         if step.name == "upgrade":
             return self._upgrade(ctx, session, deadline)
-        if step.name == "reboot":
-            return reboot(ctx, bucket, session, deadline)
         raise StepFailed(f"no command for step {step.name!r}: give steps.{step.name} (argv)")
 
     def _command(
@@ -365,16 +366,8 @@ class SshExecutor:
             with self.store.session() as s:
                 header = HostRepository(s).current_for(ctx.host)
             labels = dict(header.labels) if header is not None else {}
-            collector = LocalCollector(
-                runner=CommandRunner(session.exec_),
-                hostname=ctx.host,
-                labels=labels,
-                live=True,
-                files=CommandFiles(session.exec_),
-                collector="ssh",
-            )
             now = self.clock()
-            report = collector.collect(now)
+            report = collect_report(session, ctx.host, labels, now)
             body = json.dumps(report_to_dict(report)).encode()
             ingest(self.store, [Source.from_bytes(f"ssh:{ctx.host}", body)], now=now)
         except (FleetpatchError, StepFailed) as exc:
@@ -385,6 +378,21 @@ class SshExecutor:
             self.finish(ctx)
         evidence = {**found.evidence, "collected_over": "ssh", "endpoint": session.endpoint.label}
         return Verification(found.done, found.message, evidence)
+
+
+def collect_report(
+    session: HostSession, host: str, labels: Mapping[str, str], now: datetime
+) -> HostReport:
+    """The host's report, read over its SSH session by the local collector's own routine."""
+    collector = LocalCollector(
+        runner=CommandRunner(session.exec_),
+        hostname=host,
+        labels=labels,
+        live=True,
+        files=CommandFiles(session.exec_),
+        collector="ssh",
+    )
+    return collector.collect(now)
 
 
 def remaining(deadline: float) -> float:
