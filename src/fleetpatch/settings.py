@@ -18,6 +18,9 @@ class Settings:
     policy_path: Path = DEFAULT_POLICY_PATH
     log_level: str = "WARNING"
     log_json: bool = False
+    # SSH: known_hosts used when a bucket names none; the agent socket for `agent: true`.
+    ssh_known_hosts: Path | None = None
+    ssh_agent_path: str | None = None
 
     @classmethod
     def from_sources(
@@ -35,6 +38,12 @@ class Settings:
             policy_path=Path(policy or env.get("FLEETPATCH_POLICY") or DEFAULT_POLICY_PATH),
             log_level=(log_level or env.get("FLEETPATCH_LOG_LEVEL") or "WARNING").upper(),
             log_json=log_json or env.get("FLEETPATCH_LOG_FORMAT", "") == "json",
+            ssh_known_hosts=(
+                Path(env["FLEETPATCH_SSH_KNOWN_HOSTS"])
+                if env.get("FLEETPATCH_SSH_KNOWN_HOSTS")
+                else None
+            ),
+            ssh_agent_path=env.get("SSH_AUTH_SOCK") or None,
         )
 
 

@@ -106,7 +106,7 @@ def test_a_bucket_without_an_executor_says_how_to_choose_one(fleet: Path) -> Non
     code, _, err = fp(fleet, "run", "start", "databases")
     assert code == 2
     assert "names no executor" in err
-    assert "--executor (simulated, local)" in err
+    assert "--executor (simulated, local, ssh)" in err
 
 
 def test_halt_and_unhalt_from_the_cli(fleet: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from fleetpatch.app.notices import DeliveryLimits, notice_report
-from fleetpatch.cli.common import policy_of, store_of, utcnow
+from fleetpatch.cli.common import policy_of, settings_of, store_of, utcnow
 from fleetpatch.cli.render import format_option, render_rows
 from fleetpatch.errors import InputError
 from fleetpatch.incidents.service import incident_ticker
@@ -36,7 +36,9 @@ from fleetpatch.orchestrate.service import (
 )
 from fleetpatch.policy.records import EXECUTORS, Policy
 from fleetpatch.policy.values import parse_duration
+from fleetpatch.settings import Settings
 from fleetpatch.simulate.hostmodel import SimulatedHostModel
+from fleetpatch.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -256,17 +258,35 @@ def runs(ctx: click.Context, bucket: str | None, limit: int, fmt: str) -> None:
 
 
 def build_executors(
-    policy: Policy, *, journal: Path | None, seed: int, hang_rate: float, step_sleep: float
+    policy: Policy,
+    *,
+    journal: Path | None,
+    seed: int,
+    hang_rate: float,
+    step_sleep: float,
+    store: Store | None = None,
+    settings: Settings | None = None,
 ) -> dict[str, Executor]:
     model = SimulatedHostModel(
         seed=seed,
         failure_rate={b.name: b.failure_rate for b in policy.buckets},
         hang_rate=hang_rate,
     )
-    return {
+    found: dict[str, Executor] = {
         "simulated": SimulatedExecutor(model, Journal(journal), sleep=step_sleep),
         "local": LocalExecutor(),
     }
+    if store is not None:  # asyncssh itself is imported only when a host is reached
+        from fleetpatch.orchestrate.ssh import SshExecutor
+
+        found["ssh"] = SshExecutor(
+            store,
+            policy,
+            default_known_hosts=settings.ssh_known_hosts if settings else None,
+            agent_path=settings.ssh_agent_path if settings else None,
+            env=os.environ,
+        )
+    return found
 
 
 @click.command("worker")
@@ -364,6 +384,8 @@ def worker(
             seed=sim_seed,
             hang_rate=sim_hang_rate,
             step_sleep=sim_step_sleep,
+            store=store,
+            settings=settings_of(ctx),
         ),
         clock=utcnow,
         lease_ttl=lease_ttl,

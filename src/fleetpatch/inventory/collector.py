@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from fleetpatch.errors import CollectError
-from fleetpatch.inventory.hostfiles import HostFiles
+from fleetpatch.inventory.hostfiles import FileReader, HostFiles
 from fleetpatch.inventory.kernels import installed_kernels
 from fleetpatch.inventory.osrelease import ecosystem_of, os_info, parse_os_release
 from fleetpatch.inventory.packagedb import PackageDb, read_package_db
@@ -64,7 +64,9 @@ class Collection:
 class LocalCollector:
     """Collects from files below `root`. `live` defaults to `root == /`.
 
-    `hostname` overrides what the host says; `labels` are attached as given.
+    `hostname` overrides what the host says; `labels` are attached as given. `files` reads
+    the host's files some other way (over SSH: `inventory.remotefiles`); `root` is then only
+    what messages name. `collector` overrides the report's collector kind.
     """
 
     root: Path = Path("/")
@@ -72,6 +74,8 @@ class LocalCollector:
     hostname: str = ""
     labels: Mapping[str, str] = field(default_factory=dict)
     live: bool | None = None
+    files: FileReader | None = None
+    collector: str = ""
 
     @property
     def is_live(self) -> bool:
@@ -82,7 +86,7 @@ class LocalCollector:
         return self.collect_with_problems(now).report
 
     def collect_with_problems(self, now: datetime) -> Collection:
-        files = HostFiles(self.root)
+        files = self.files if self.files is not None else HostFiles(self.root)
         live = self.is_live
         os_values = self._os_release(files)
         db = read_package_db(files, self.runner, os_values, live=live)
@@ -108,18 +112,18 @@ class LocalCollector:
             boot_id=files.first_line("proc/sys/kernel/random/boot_id") if live else "",
             reboot_required=self._reboot(files, db, live, boot_time, running, kernels),
             labels=dict(self.labels),
-            collector="local" if live else "root",
+            collector=self.collector or ("local" if live else "root"),
         )
         return Collection(report, db.parsed.problems)
 
-    def _os_release(self, files: HostFiles) -> dict[str, str]:
+    def _os_release(self, files: FileReader) -> dict[str, str]:
         for rel in OS_RELEASE_PATHS:
             text = files.read(rel)
             if text is not None:
                 return parse_os_release(text)
         raise CollectError(f"no os-release under {self.root} (looked for {OS_RELEASE_PATHS})")
 
-    def _hostname(self, files: HostFiles, live: bool) -> str:
+    def _hostname(self, files: FileReader, live: bool) -> str:
         name = self.hostname
         if not name and live:
             name = files.first_line("proc/sys/kernel/hostname")
@@ -137,7 +141,7 @@ class LocalCollector:
 
     def _reboot(
         self,
-        files: HostFiles,
+        files: FileReader,
         db: PackageDb,
         live: bool,
         boot_time: datetime | None,

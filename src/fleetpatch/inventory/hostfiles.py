@@ -10,8 +10,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 from fleetpatch.errors import CollectError
+
+
+class FileReader(Protocol):
+    """What a collector reads a host's files through: below a local root, or over a transport
+    (`inventory.remotefiles`). Same answers for a missing file: None, or an empty listing."""
+
+    @property
+    def root(self) -> Path: ...
+
+    def read(self, rel: str) -> str | None: ...
+
+    def first_line(self, rel: str) -> str: ...
+
+    def mtime(self, rel: str) -> datetime | None: ...
+
+    def exists(self, rel: str) -> bool: ...
+
+    def listdir(self, rel: str) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fleetpatch.errors import CollectError
 from fleetpatch.inventory.apk import parse_apk_installed
 from fleetpatch.inventory.dpkg import architecture_of, parse_dpkg_status
-from fleetpatch.inventory.hostfiles import HostFiles
+from fleetpatch.inventory.hostfiles import FileReader
 from fleetpatch.inventory.parsed import ParsedPackages, dominant_arch
 from fleetpatch.inventory.rpm import QUERY_ARGV, parse_rpm_query
 from fleetpatch.inventory.runner import Runner
@@ -54,7 +54,7 @@ def family_of(os_values: Mapping[str, str]) -> str:
 
 
 def read_package_db(
-    files: HostFiles, runner: Runner, os_values: Mapping[str, str], *, live: bool
+    files: FileReader, runner: Runner, os_values: Mapping[str, str], *, live: bool
 ) -> PackageDb:
     """Read the host's package database; `CollectError` when there is none."""
     family = family_of(os_values)
@@ -67,7 +67,7 @@ def read_package_db(
     raise CollectError(f"no package database ({wanted}) found under {files.root}")
 
 
-def _read_dpkg(files: HostFiles, runner: Runner, live: bool) -> PackageDb | None:
+def _read_dpkg(files: FileReader, runner: Runner, live: bool) -> PackageDb | None:
     text = files.read(DPKG_STATUS)
     extra = [n for n in files.listdir(DPKG_STATUS_DIR) if not n.endswith(".md5sums")]
     if text is None and not extra:
@@ -83,7 +83,7 @@ def _read_dpkg(files: HostFiles, runner: Runner, live: bool) -> PackageDb | None
     return PackageDb("dpkg", DPKG_STATUS, merged, architecture_of(merged))
 
 
-def _read_apk(files: HostFiles, runner: Runner, live: bool) -> PackageDb | None:
+def _read_apk(files: FileReader, runner: Runner, live: bool) -> PackageDb | None:
     text = files.read(APK_INSTALLED)
     if text is None:
         return None
@@ -93,7 +93,7 @@ def _read_apk(files: HostFiles, runner: Runner, live: bool) -> PackageDb | None:
     return PackageDb("apk", APK_INSTALLED, located, dominant_arch(parsed))
 
 
-def _read_rpm(files: HostFiles, runner: Runner, live: bool) -> PackageDb | None:
+def _read_rpm(files: FileReader, runner: Runner, live: bool) -> PackageDb | None:
     db_dir = next(
         (d for d in RPM_DB_DIRS if any(files.exists(f"{d}/{f}") for f in RPM_DB_FILES)), None
     )

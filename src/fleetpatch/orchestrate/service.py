@@ -90,6 +90,11 @@ def start_run(
         raise InputError("--override-window needs --reason: who asked, and why (it is audited)")
     if name == "local":
         _check_local_commands(bucket)
+    if name == "ssh" and bucket.ssh is None:
+        raise InputError(
+            f"bucket {bucket.name!r}: the ssh executor needs the bucket's `ssh:` section "
+            "(user, key_file or agent, known_hosts)"
+        )
     plan = plan_bucket(store, policy, bucket.name, now)
     chosen = _choose_hosts(plan, hosts)
     with store.session() as session:

@@ -33,6 +33,7 @@ from fleetpatch.policy.records import (
     Owner,
     Policy,
     Sla,
+    SshAccess,
     Timeouts,
     Window,
 )
@@ -45,6 +46,7 @@ from fleetpatch.policy.schema import (
     NotifierModel,
     OwnerModel,
     SlaModel,
+    SshModel,
     TopModel,
     WindowModel,
 )
@@ -332,6 +334,26 @@ def to_bucket(model: BucketModel, default_sla: Sla) -> Bucket:
             for b in model.blockers
         ),
         verify=model.verify,
+        ssh=to_ssh(model.ssh) if model.ssh is not None else None,
+        reboot_stability_seconds=model.reboot_stability,
+        pre_reboot=tuple(model.pre_reboot or ()),
+    )
+
+
+def to_ssh(model: SshModel) -> SshAccess:
+    return SshAccess(
+        user=model.user,
+        port=model.port,
+        address=model.address,
+        key_file=model.key_file,
+        agent=model.agent,
+        sudo=model.sudo,
+        known_hosts=model.known_hosts,
+        connect_timeout_seconds=model.connect_timeout,
+        connect_retries=model.connect_retries,
+        retry_backoff_seconds=float(model.retry_backoff),
+        lock_timeout_seconds=model.lock_timeout,
+        max_channels_per_host=model.max_channels_per_host,
     )
 
 

@@ -13,8 +13,8 @@ from typing import Literal
 
 Strategy = Literal["rolling-reboot", "in-place-gated", "replace", "manual"]
 STRATEGIES: tuple[Strategy, ...] = ("rolling-reboot", "in-place-gated", "replace", "manual")
-Executor = Literal["simulated", "local"]
-EXECUTORS: tuple[Executor, ...] = ("simulated", "local")
+Executor = Literal["simulated", "local", "ssh"]
+EXECUTORS: tuple[Executor, ...] = ("simulated", "local", "ssh")
 OnWindowEnd = Literal["finish_in_flight", "abort_in_flight"]
 OnTimeout = Literal["page", "skip", "block"]
 Verify = Literal["report", "none"]
@@ -196,6 +196,32 @@ class Timeouts:
 
 
 @dataclass(frozen=True, slots=True)
+class SshAccess:
+    """How the `ssh` executor reaches a bucket's hosts.
+
+    `address` is a template (`{host}` replaced by the host's name, e.g. `{host}.db.internal`);
+    a host's report labels `ssh_address` / `ssh_port` override it. Log in as `user` with
+    `key_file` or the ssh-agent (`agent`); `sudo` prefixes privileged commands with `sudo -n`.
+    Host keys are always checked against `known_hosts` (or the settings' default file).
+    `connect_timeout`, `connect_retries` (extra attempts on transient errors, doubling backoff
+    from `retry_backoff`) and `lock_timeout` (seconds to wait for a busy dpkg lock) bound waits.
+    """
+
+    user: str = "root"
+    port: int = 22
+    address: str = "{host}"
+    key_file: str = ""
+    agent: bool = False
+    sudo: bool = False
+    known_hosts: str = ""
+    connect_timeout_seconds: int = 10
+    connect_retries: int = 2
+    retry_backoff_seconds: float = 1.0
+    lock_timeout_seconds: int = 300
+    max_channels_per_host: int = 4
+
+
+@dataclass(frozen=True, slots=True)
 class Sla:
     max_days_behind: int = 30
     max_uptime_days: int = 30
@@ -275,6 +301,9 @@ class Bucket:
     on_timeout: OnTimeout = "page"
     blockers: tuple[Blocker, ...] = ()
     verify: Verify = "report"
+    ssh: SshAccess | None = None
+    reboot_stability_seconds: int = 60
+    pre_reboot: tuple[str, ...] = ()
 
     @property
     def cutoff_seconds(self) -> int:

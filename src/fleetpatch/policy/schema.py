@@ -271,6 +271,41 @@ class TimeoutsModel(Model):
     blocked: Duration = 3600
 
 
+def _address(value: str) -> str:
+    if not value or any(c.isspace() for c in value) or value.startswith("-"):
+        raise ValueError(f"address {value!r}: a host name or template like '{{host}}.internal'")
+    return value
+
+
+def _absolute(value: str) -> str:
+    if value and not value.startswith(("/", "~")):
+        raise ValueError(f"{value!r} must be an absolute path")
+    return value
+
+
+class SshModel(Model):
+    """How the ssh executor logs in: `key_file` or `agent: true`, and always a known_hosts."""
+
+    user: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_.-]{0,31}$")] = "root"
+    port: Annotated[int, Field(ge=1, le=65535)] = 22
+    address: Annotated[str, AfterValidator(_address)] = "{host}"
+    key_file: Annotated[str, AfterValidator(_absolute)] = ""
+    agent: bool = False
+    sudo: bool = False
+    known_hosts: Annotated[str, AfterValidator(_absolute)] = ""
+    connect_timeout: Annotated[Duration, Field(ge=1)] = 10
+    connect_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    retry_backoff: Annotated[Duration, Field(ge=0)] = 1
+    lock_timeout: Annotated[Duration, Field(ge=0)] = 300
+    max_channels_per_host: Annotated[int, Field(ge=1, le=64)] = 4
+
+    @model_validator(mode="after")
+    def _auth(self) -> SshModel:
+        if bool(self.key_file) == self.agent:
+            raise ValueError("give exactly one of `key_file` (a private key path) or `agent: true`")
+        return self
+
+
 class SlaModel(Model):
     """Every field optional: a bucket's missing fields come from `defaults.sla`."""
 
@@ -324,6 +359,17 @@ class BucketModel(Model):
     on_timeout: Literal["page", "skip", "block"] = "page"
     blockers: list[BlockerModel] = []
     verify: Literal["report", "none"] = "report"
+    ssh: SshModel | None = None
+    reboot_stability: Annotated[Duration, Field(ge=0)] = 60
+    pre_reboot: Argv | None = None
+
+    @model_validator(mode="after")
+    def _ssh(self) -> BucketModel:
+        if self.executor == "ssh" and self.ssh is None:
+            raise ValueError(
+                "executor 'ssh' needs an `ssh:` section (user, key_file or agent, known_hosts)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _run_steps(self) -> BucketModel:
