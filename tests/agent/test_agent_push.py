@@ -36,7 +36,10 @@ def _free_port() -> int:
 
 
 def _fleetpatch(*args: str, db: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
     argv = [sys.executable, "-c", "from fleetpatch.cli.main import main; main()"]
     argv += ["--db", f"sqlite:///{db}", "--policy", str(db.with_name("fleet.yaml"))]
     done = subprocess.run(
@@ -50,7 +53,10 @@ def _fleetpatch(*args: str, db: Path, check: bool = True) -> subprocess.Complete
 @contextmanager
 def _serving(db: Path, port: int, log: Path) -> Iterator[str]:
     """A real `fleetpatch serve` on `port`; always stopped."""
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
     argv = [sys.executable, "-c", "from fleetpatch.cli.main import main; main()"]
     argv += ["--db", f"sqlite:///{db}", "--policy", str(db.with_name("fleet.yaml"))]
     argv += ["serve", "--port", str(port)]

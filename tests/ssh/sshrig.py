@@ -400,7 +400,7 @@ def _configure(host: RigHost, repo: Path) -> None:
     root = host.root
     shutil.copytree(repo, root / "srv" / "fp-repo")
     (root / "etc" / "apt" / "sources.list").write_text(
-        f"deb [trusted=yes] file:/srv/fp-repo {SUITE} main\n"
+        f"deb [trusted=yes check-date=no] file:/srv/fp-repo {SUITE} main\n"
     )
     for extra in (root / "etc" / "apt" / "sources.list.d").glob("*"):
         extra.unlink()
