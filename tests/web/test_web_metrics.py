@@ -85,16 +85,8 @@ def test_promtool_finds_nothing_to_report(client: TestClient) -> None:
     body = client.get("/metrics").text
     (hosts,) = (f for f in text_string_to_metric_families(body) if f.name == "fleetpatch_hosts")
     assert sum(s.value for s in hosts.samples) == HOSTS  # a non-empty, evaluated fleet
-    checked = subprocess.run(
-        [promtool, "check", "metrics"],
-        input=body,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    findings = checked.stdout + checked.stderr
-    assert (checked.returncode, findings) == (0, ""), findings
+    status, findings = _promtool_check(promtool, body)
+    assert (status, findings) == (0, ""), findings
 
 
 def test_scrape_reads_current_figures(client: TestClient, tokens: Tokens) -> None:
@@ -288,6 +280,12 @@ def test_promtool_finds_nothing_to_report_in_the_run_series(runs_client: TestCli
     body = runs_client.get("/metrics").text
     assert "fleetpatch_run_step_duration_seconds_bucket{" in body  # the runs are there
     assert "fleetpatch_run_step_outcomes_total{" in body
+    status, findings = _promtool_check(promtool, body)
+    assert (status, findings) == (0, ""), findings
+
+
+def _promtool_check(promtool: str, body: str) -> tuple[int, str]:
+    """`promtool check metrics` over a scrape: its exit status and everything it printed."""
     checked = subprocess.run(
         [promtool, "check", "metrics"],
         input=body,
@@ -296,5 +294,4 @@ def test_promtool_finds_nothing_to_report_in_the_run_series(runs_client: TestCli
         timeout=60,
         check=False,
     )
-    findings = checked.stdout + checked.stderr
-    assert (checked.returncode, findings) == (0, ""), findings
+    return checked.returncode, checked.stdout + checked.stderr

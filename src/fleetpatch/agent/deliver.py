@@ -39,13 +39,12 @@ def deliver(
     """Send the spool's reports, then `body`; keep what could not be sent."""
     result = Delivery()
     for path in spool.pending() if spool is not None else []:
-        assert spool is not None
         try:
             answer = push(target, path.read_bytes(), opener=opener)
         except PushError as exc:
             result.lines.append(f"spooled report {path.name} not sent yet: {exc}")
             return _keep(result, spool, body, f"server not taking reports: {exc}")
-        spool.remove(path)
+        path.unlink(missing_ok=True)
         if answer.outcome == "rejected":
             result.lines.append(f"spooled report {path.name} rejected, dropped: {answer.message}")
         else:

@@ -58,9 +58,6 @@ class Spool:
             return []
         return sorted(p for p in self.directory.iterdir() if _spooled(p))
 
-    def remove(self, path: Path) -> None:
-        path.unlink(missing_ok=True)
-
     def _trim(self) -> list[str]:
         files = self.pending()
         sizes = {p: p.stat().st_size for p in files}
@@ -76,6 +73,15 @@ class Spool:
                 f"{self.max_bytes} bytes): dropped the oldest report {oldest.name}"
             )
         return dropped
+
+
+def default_directory() -> Path:
+    """Where reports wait when no `--spool-dir` is given: the system spool as root, else the
+    user's state directory."""
+    if os.geteuid() == 0:
+        return Path("/var/spool/fleetpatch")
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "fleetpatch" / "spool"
 
 
 def _spooled(path: Path) -> bool:

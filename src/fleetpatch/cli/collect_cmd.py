@@ -4,7 +4,6 @@ to a server with a spool for when the server is down) and `fleetpatch schema`.""
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import click
 
 from fleetpatch.agent.deliver import deliver
 from fleetpatch.agent.push import PushTarget
-from fleetpatch.agent.spool import Spool
+from fleetpatch.agent.spool import Spool, default_directory
 from fleetpatch.errors import InputError
 from fleetpatch.inventory.collector import LocalCollector
 from fleetpatch.inventory.schema import report_json_schema, report_to_dict
@@ -132,7 +131,7 @@ def collect(
         if output is None:
             click.echo(text, nl=False)
         return
-    spool = Spool(spool_dir or _default_spool(), max_reports=spool_max)
+    spool = Spool(spool_dir or default_directory(), max_reports=spool_max)
     result = deliver(target, spool, text.encode("utf-8"))
     for line in result.lines:
         if result.status or not quiet or line.startswith("spool "):
@@ -151,13 +150,6 @@ def _target(
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"--token-file {token_file}: cannot read it: {exc}") from exc
     return PushTarget.build(server, token, ca_file=ca_file, allow_http=allow_http, timeout=timeout)
-
-
-def _default_spool() -> Path:
-    if os.geteuid() == 0:
-        return Path("/var/spool/fleetpatch")
-    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(state) / "fleetpatch" / "spool"
 
 
 @click.group()

@@ -37,8 +37,7 @@ REASONS = {
     422: "The request or the report failed validation (the message names the field)",
     503: "The store is unavailable; try again",
 }
-READ_ERRORS = (400, 401, 403, 404, 422, 503)
-WRITE_ERRORS = (400, 401, 403, 404, 422, 503)
+ERRORS = (400, 401, 403, 404, 422, 503)  # what any read or run action may answer
 REPORT_ERRORS = (400, 401, 403, 413, 422, 503)
 REPORTS = "/api/v1/reports"
 
@@ -86,7 +85,7 @@ def corrected(spec: dict[str, Any], *, auth: bool) -> dict[str, Any]:
                     "200", _ingest_answer("Every report was already stored; nothing changed")
                 )
             else:
-                errors = READ_ERRORS if reading else WRITE_ERRORS
+                errors = ERRORS
             for status in errors:
                 operation["responses"][str(status)] = {
                     "description": REASONS[status],
